@@ -1,0 +1,123 @@
+"""The ``mkg`` command: build, validate, serve (and the tools around them).
+
+Tier modules are imported inside each command, so ``mkg serve`` never loads the validators and
+``mkg build`` never loads Flask.
+
+Exit codes: 0 success; 1 the data violates the shapes or the ontology; 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import config
+
+__all__ = ["main"]
+
+
+def _settings(base_iri: str | None = None, release_dir: str | None = None) -> dict:
+    settings = config.load()
+    if base_iri:
+        settings["BASE_IRI"] = base_iri if base_iri.endswith("/") else base_iri + "/"
+    if release_dir:
+        settings["RELEASE_DIR"] = release_dir
+    return settings
+
+
+def _print_problems(err) -> None:
+    click.echo(f"mkg: the input cannot be built ({len(err.problems)} problem(s)):", err=True)
+    for problem in err.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """mkg: publish what documents say about militant organizations as linked data."""
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Curated input (default: data/).")
+@click.option("--release-dir", type=click.Path(file_okay=False), help="Where releases go (default: release/).")
+@click.option("--base-iri", help="Base of every minted IRI (default: MKG_BASE_IRI or http://127.0.0.1:8080/).")
+@click.option("--version", "version", help="Release version (default: a hash of the inputs).")
+def build(data_dir, release_dir, base_iri, version) -> None:
+    """Build, validate and publish a release into release/ (atomic; nothing on failure)."""
+    from .release import BuildFailed, build as run_build
+    from .sources import SourceErrors
+
+    settings = _settings(base_iri, release_dir)
+    try:
+        built = run_build(settings, data_dir=data_dir and Path(data_dir), version=version)
+    except SourceErrors as err:
+        _print_problems(err)
+        sys.exit(2)
+    except BuildFailed as err:
+        click.echo(err.report.summary(), err=True)
+        click.echo(f"mkg: validation failed; nothing was published. Reports: {err.report_dir}", err=True)
+        sys.exit(1)
+    click.echo(built.report.summary() if built.report is not None else "validation skipped")
+    click.echo(f"mkg: published release {built.version} ({built.triples} triples) at {built.path}")
+
+
+@main.command()
+@click.option("--data", "data_file", type=click.Path(dir_okay=False), help="Validate this RDF file (Turtle, N-Triples, RDF/XML, JSON-LD) instead of data/.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Curated input (default: data/).")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Write the SHACL report as Turtle here.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Write a JUnit XML report here (for CI).")
+def validate(data_file, data_dir, report_file, junit_file) -> None:
+    """Validate against the ontology and shapes: exit 0 conforms, 1 violations, 2 unusable input."""
+    from .validation import ValidationInputError, validate_file, validate_corpus
+    from .sources import SourceErrors
+
+    settings = _settings()
+    try:
+        report = validate_file(settings, Path(data_file)) if data_file else validate_corpus(settings, data_dir and Path(data_dir))
+    except SourceErrors as err:
+        _print_problems(err)
+        sys.exit(2)
+    except ValidationInputError as err:
+        click.echo(f"mkg: {err}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+    if report_file:
+        Path(report_file).write_text(report.graph.serialize(format="turtle") if report.graph is not None else "", encoding="utf-8")
+    if junit_file:
+        Path(junit_file).write_text(report.to_junit(), encoding="utf-8")
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--release-dir", type=click.Path(file_okay=False), help="Release to serve (default: release/).")
+@click.option("--store", "store_url", help="Serve from this external SPARQL 1.1 endpoint instead of the embedded store.")
+def serve(host, port, release_dir, store_url) -> None:
+    """Serve the release over HTTP (builds it first if there is none)."""
+    settings = _settings(release_dir=release_dir)
+    current = Path(settings["RELEASE_DIR"]) / "current"
+    if not current.exists():
+        click.echo("mkg: no release yet; building one first")
+        from .release import BuildFailed, build as run_build
+        from .sources import SourceErrors
+
+        try:
+            run_build(settings)
+        except SourceErrors as err:
+            _print_problems(err)
+            sys.exit(2)
+        except BuildFailed as err:
+            click.echo(err.report.summary(), err=True)
+            sys.exit(1)
+    from .app import create_app
+
+    overrides = {"RELEASE_DIR": settings["RELEASE_DIR"]}
+    if store_url:
+        overrides["STORE_URL"] = store_url
+    app = create_app(overrides)
+    click.echo(f"mkg: serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
