@@ -1,0 +1,221 @@
+"""Web tier: the application factory and the one place where errors become HTTP responses.
+
+``create_app(test_config=None)`` overlays the settings (``config.load()``, then ``test_config``),
+opens the release once into a :class:`store.LocalStore` (or takes ``STORE`` from the config),
+registers the blueprints, maps the error types to HTTP, and adds the cross-cutting response
+headers (CORS for any origin without credentials, gzip with ``Vary: Accept-Encoding``).
+
+Production: ``gunicorn -w 2 --threads 4 -b 127.0.0.1:8080 'server.app:create_app()'``.
+
+May import: flask, werkzeug, config, vocab, formats, store and the blueprints (sparql,
+resources, pages). Never the build modules, pyshacl or owlready2.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound
+from werkzeug.urls import iri_to_uri
+
+from . import config, formats
+from .vocab import PREFIXES
+from .store import EXTENSION, LocalStore, QueryError, ReleaseError, Store, open_release
+
+__all__ = ["create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+_EXPOSED = "Link, ETag, Location, Content-Location, Last-Modified, Vary, Retry-After"
+_METHODS = "GET, HEAD, POST, OPTIONS"
+_COMPRESSIBLE = ("text/", "application/sparql-results", "application/n-triples",
+                 "application/n-quads", "application/trig", "application/rdf+xml",
+                 "application/ld+json", "application/json", "application/javascript")
+_GZIP_MIN_BYTES = 512
+
+
+class _UnavailableStore(Store):
+    """Stands in when the release cannot be opened: every use raises :class:`ReleaseError`."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    @property
+    def release(self):  # type: ignore[override]
+        raise ReleaseError(self.reason)
+
+    def _fail(self, *args, **kwargs):
+        raise ReleaseError(self.reason)
+
+    execute = select = construct = graph = counts = _fail
+
+
+def _open_store(app: Flask) -> Store:
+    if app.config.get("STORE") is not None:
+        return app.config["STORE"]
+    try:
+        release = open_release(app.config["RELEASE_DIR"], app.config["BASE_IRI"])
+        return LocalStore(release)
+    except ReleaseError as exc:
+        log.error("release unavailable: %s", exc)
+        return _UnavailableStore(str(exc))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the publisher application."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.load())
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("MAX_CONTENT_LENGTH", int(app.config["MAX_BODY_BYTES"]))
+    app.json.sort_keys = False
+    app.extensions[EXTENSION] = _open_store(app)
+
+    from . import pages, resources, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(pages.bp)
+    _register_template_helpers(app)
+    _register_errors(app)
+    app.before_request(_preflight)
+    app.after_request(_cors)
+    app.after_request(_compress)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, release_dir: str | None = None) -> None:
+    """Run the publisher on Werkzeug's threaded server (local use; production: gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    overrides = {"RELEASE_DIR": str(release_dir)} if release_dir else None
+    run_simple(host, port, create_app(overrides), threaded=True)
+
+
+# --- templates -------------------------------------------------------------------------------
+
+def _register_template_helpers(app: Flask) -> None:
+    from .sparql import examples
+
+    def base() -> str:
+        store = app.extensions[EXTENSION]
+        try:
+            return store.iris.base
+        except ReleaseError:
+            return str(app.config["BASE_IRI"])
+
+    def href(iri: str) -> str:
+        """A link that works on this server for our IRIs; other IRIs unchanged."""
+        root = base()
+        if iri.startswith(root):
+            return iri_to_uri("/" + iri[len(root):])
+        return iri
+
+    def curie(iri: str) -> str:
+        names = {"mkg": base() + "ontology#", "shapes": base() + "shapes#", **PREFIXES}
+        for prefix, ns in names.items():
+            if iri.startswith(ns) and len(iri) > len(ns):
+                return f"{prefix}:{iri[len(ns):]}"
+        root = base()
+        if iri.startswith(root + "id/"):
+            return iri[len(root) + 3:]
+        return iri
+
+    def prefix_block(prefixes: dict[str, str]) -> str:
+        return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items()) + "\n"
+
+    app.jinja_env.filters.update(href=href, curie=curie)
+    app.jinja_env.globals.update(prefix_block=prefix_block, examples=examples,
+                                 query_url=formats.query_url)
+
+
+# --- errors: the one mapping to HTTP -------------------------------------------------------
+
+def _wants_html() -> bool:
+    best = formats.parse_accept(request.headers.get("Accept")).best_match(
+        ["text/plain", "text/html"])
+    return best == "text/html" and "text/html" in request.headers.get("Accept", "")
+
+
+def _error(status: int, title: str, message: str, headers: dict | None = None) -> Response:
+    if _wants_html():
+        body = render_template("error.html", status=status, title=title, message=message)
+        response = Response(body, status, content_type="text/html; charset=utf-8")
+    else:
+        response = Response(f"{status} {title}\n\n{message}\n", status,
+                            content_type="text/plain; charset=utf-8")
+    response.headers.add("Vary", "Accept")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(QueryError)
+    def query_error(exc: QueryError):
+        return _error(400, "Bad Request", f"The query could not be run: {exc}")
+
+    @app.errorhandler(ReleaseError)
+    def release_error(exc: ReleaseError):
+        return _error(503, "Service Unavailable", f"The data release is not available: {exc}",
+                      {"Retry-After": "60"})
+
+    @app.errorhandler(NotAcceptable)
+    def not_acceptable(exc: NotAcceptable):
+        offered = getattr(exc, "offered", ())
+        message = exc.description or ""
+        response = _error(406, "Not Acceptable", message)
+        if offered:
+            response.headers["Link"] = ", ".join(
+                f'<{request.path}?format={f.key}>; rel="alternate"; type="{f.media_type}"'
+                for f in offered)
+        return response
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        message = exc.description if exc.description != NotFound.description else (
+            f"Nothing is published at {request.path}.")
+        return _error(404, "Not Found", message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
+        return _error(exc.code or 500, exc.name, exc.description or "", headers)
+
+
+# --- cross-cutting headers -----------------------------------------------------------------
+
+def _preflight():
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response = Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = _METHODS
+        requested = request.headers.get("Access-Control-Request-Headers")
+        response.headers["Access-Control-Allow-Headers"] = (
+            requested or "Accept, Content-Type, If-None-Match, If-Modified-Since")
+        response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+    return None
+
+
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+    return response
+
+
+def _compress(response: Response) -> Response:
+    mimetype = response.mimetype or ""
+    if not mimetype.startswith(_COMPRESSIBLE) or response.direct_passthrough:
+        return response
+    response.vary.add("Accept-Encoding")
+    if (response.status_code != 200 or "Content-Encoding" in response.headers
+            or request.accept_encodings["gzip"] <= 0):
+        return response
+    data = response.get_data()
+    if len(data) < _GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(data, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    return response

@@ -1,0 +1,511 @@
+"""Web tier: the store, the only importer of pyoxigraph on the request path.
+
+Owns loading a release folder (``manifest.json`` checked file by file, then the graphs loaded
+into the named graphs of docs/architecture.md) and answering queries. The :class:`Store`
+interface is what the blueprints see; :class:`LocalStore` implements it on an embedded
+pyoxigraph store, and another engine (a remote SPARQL endpoint) can implement it later.
+
+Query execution for the SPARQL endpoint goes through ONE method, :meth:`Store.execute`, which
+takes plain strings and returns serialized bytes, so that it can run in a worker process.
+
+Errors: :class:`QueryError` (the client's query is wrong: 400), :class:`ReleaseError` (the
+release is missing or corrupt: 503). Anything else propagates.
+
+May import: config, vocab, formats, pyoxigraph, stdlib. Never flask, never the build modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from . import formats
+from .formats import Format
+from .vocab import KINDS, PREFIXES, Iris
+
+__all__ = [
+    "Answer",
+    "LocalStore",
+    "QueryError",
+    "Release",
+    "ReleaseError",
+    "Store",
+    "StoreError",
+    "Term",
+    "decode",
+    "describe_queries",
+    "open_release",
+    "prefixes",
+    "EXTENSION",
+]
+
+#: The key of the store in ``app.extensions``.
+EXTENSION = "mkg.store"
+
+RELEASE_FILES = {
+    "data.nt": "data",
+    "ontology.ttl": "ontology",
+    "shapes.ttl": "shapes",
+    "void.ttl": "void",
+}
+
+_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_RDF_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+}
+
+_LABEL_PREDICATES = (
+    "skos:prefLabel", "rdfs:label", "dcterms:title", "skosxl:literalForm", "sh:name",
+)
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class QueryError(StoreError):
+    """The query is malformed or cannot be answered as asked (HTTP 400)."""
+
+
+class ReleaseError(StoreError):
+    """The release folder is missing, incomplete or does not match its manifest (HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term, engine-neutral: ``kind`` is ``uri``, ``literal``, ``bnode`` or ``triple``."""
+
+    kind: str
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+    @property
+    def is_iri(self) -> bool:
+        return self.kind == "uri"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialized query result: ``form`` is ``select``, ``ask`` or ``graph``."""
+
+    body: bytes
+    format: Format
+    form: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release folder, as described by its manifest."""
+
+    path: Path
+    version: str
+    base_iri: str
+    built: datetime
+    manifest: dict = field(repr=False)
+
+    @property
+    def iris(self) -> Iris:
+        return Iris(self.base_iri)
+
+    def file(self, name: str) -> Path:
+        """The path of a file listed in the manifest.
+
+        :raises KeyError: the manifest lists no such file.
+        """
+        if name not in self.files:
+            raise KeyError(name)
+        return self.path / name
+
+    @property
+    def files(self) -> dict[str, dict]:
+        return dict(self.manifest.get("files", {}))
+
+    def media_type(self, name: str) -> str:
+        declared = self.files.get(name, {}).get("media_type")
+        return declared or _MEDIA_BY_SUFFIX.get(Path(name).suffix, "application/octet-stream")
+
+
+_MEDIA_BY_SUFFIX = {
+    ".nt": "application/n-triples",
+    ".ttl": "text/turtle",
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".xml": "application/xml",
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _built_time(manifest: dict, manifest_path: Path) -> datetime:
+    for key in ("built_at", "build_time", "created", "generated"):
+        value = manifest.get(key) or manifest.get("built_from", {}).get(key)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(int(manifest_path.stat().st_mtime), tz=timezone.utc)
+
+
+def open_release(release_dir: str | Path, default_base: str) -> Release:
+    """Read and check the release at ``release_dir`` (its ``current`` version if present).
+
+    :raises ReleaseError: no manifest, a listed file missing, or a checksum mismatch.
+    """
+    root = Path(release_dir)
+    path = root / "current" if (root / "current").exists() else root
+    manifest_path = path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"no usable release at {path}: {exc}") from exc
+    for name, entry in manifest.get("files", {}).items():
+        target = path / name
+        if not target.is_file():
+            raise ReleaseError(f"release file {name} is listed in the manifest but missing")
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if expected and _sha256(target) != expected:
+            raise ReleaseError(f"release file {name} does not match its manifest checksum")
+    base = str(manifest.get("base_iri") or default_base)
+    return Release(
+        path=path.resolve(),
+        version=str(manifest.get("version", "unversioned")),
+        base_iri=base if base.endswith("/") else base + "/",
+        built=_built_time(manifest, manifest_path),
+        manifest=manifest,
+    )
+
+
+def _term(value: object) -> Term:
+    if isinstance(value, ox.NamedNode):
+        return Term("uri", value.value)
+    if isinstance(value, ox.Literal):
+        datatype = value.datatype.value if value.datatype else None
+        return Term("literal", value.value, value.language, datatype)
+    if isinstance(value, ox.BlankNode):
+        return Term("bnode", value.value)
+    return Term("triple", str(value))
+
+
+def _sparql_iri(iri: str) -> str:
+    """``<iri>`` for SPARQL text, with characters illegal in an IRIREF escaped."""
+    return "<" + quote(iri, safe=":/?#[]@!$&'()*+,;=%~-._") + ">"
+
+
+class Store(ABC):
+    """What the web tier needs from an RDF engine."""
+
+    release: Release
+
+    @property
+    def iris(self) -> Iris:
+        return self.release.iris
+
+    @abstractmethod
+    def execute(
+        self,
+        query: str,
+        *,
+        default_graphs: tuple[str, ...] = (),
+        named_graphs: tuple[str, ...] = (),
+        accept: str | None = None,
+        format: str | None = None,
+    ) -> Answer:
+        """Run a SPARQL query and serialize its result in the negotiated format.
+
+        :raises QueryError: the query is malformed.
+        :raises formats.NoAcceptableFormat: the result cannot be given in an acceptable format.
+        :raises formats.BadFormat: ``format`` names no known format.
+        """
+
+    @abstractmethod
+    def select(self, query: str) -> list[dict[str, Term]]:
+        """Rows of a SELECT over the union of all graphs (for pages)."""
+
+    @abstractmethod
+    def construct(self, queries: list[str], fmt: Format, extra: list[tuple] = ()) -> bytes:
+        """The union of the CONSTRUCT ``queries`` plus ``extra`` (s, p, o) triples, serialized."""
+
+    @abstractmethod
+    def graph(self, name: str, fmt: Format) -> bytes:
+        """One named graph of the release (``data``, ``ontology``, ``shapes``, ``void``)."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, object]:
+        """``{"triples": int, "graphs": {name: int}, "classes": {class IRI: instances}}``."""
+
+    def ask(self, query: str) -> bool:
+        """The answer of an ASK query over the union of all graphs."""
+        rows = self.select(query)
+        return bool(rows)
+
+    def exists(self, iri: str) -> bool:
+        """Whether ``iri`` is the subject of some triple."""
+        return bool(self.select(f"SELECT ?p WHERE {{ {_sparql_iri(iri)} ?p ?o }} LIMIT 1"))
+
+    def resolve(self, kind: str, slug: str) -> str | None:
+        """The IRI of the thing ``{kind}/{slug}`` if the release says something about it.
+
+        The slug is tried as given (an IRI) and percent-encoded (a URI).
+        """
+        if kind not in KINDS or not slug:
+            return None
+        for candidate in dict.fromkeys((slug, quote(slug, safe="!$&'()*+,;=:@~-._"))):
+            iri = f"{self.iris.base}id/{kind}/{candidate}"
+            if self.exists(iri):
+                return iri
+        return None
+
+    def incoming_count(self, iri: str) -> int:
+        """How many triples have ``iri`` as their object."""
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {_sparql_iri(iri)} }}")
+        return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
+
+    def describe(self, iri: str, fmt: Format, *, incoming_limit: int,
+                 extra: list[tuple] = ()) -> bytes:
+        """The description document of ``iri``, serialized in ``fmt``.
+
+        Holds the outgoing triples, the sub-resources ``{iri}#…`` and blank nodes it points to,
+        the labels of what it links to, at most ``incoming_limit`` incoming triples (with the
+        labels of their subjects), the assertions about it with their evidence, and ``extra``.
+        """
+        return self.construct(describe_queries(self.iris, iri, incoming_limit), fmt, extra)
+
+    def labels(self, iris: list[str]) -> dict[str, str]:
+        """The best label of each IRI that has one (English or untagged preferred)."""
+        wanted = sorted({i for i in iris if i})
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(wanted), 200):
+            values = " ".join(_sparql_iri(i) for i in wanted[start:start + 200])
+            query = (
+                _prologue(self.iris)
+                + "SELECT ?s ?p ?l WHERE { VALUES ?s { " + values + " } "
+                + "VALUES ?p { " + " ".join(_LABEL_PREDICATES) + " } ?s ?p ?l }"
+            )
+            for row in self.select(query):
+                rank = _LABEL_PREDICATES.index(_curie(row["p"].value)) * 3
+                rank += 0 if row["l"].lang in (None, "", "en") else 1
+                current = found.get(row["s"].value)
+                if current is None or (rank, row["l"].value) < current:
+                    found[row["s"].value] = (rank, row["l"].value)
+        return {iri: label for iri, (_, label) in found.items()}
+
+
+def describe_queries(iris: Iris, iri: str, incoming_limit: int) -> list[str]:
+    """The CONSTRUCT queries whose union is the description of ``iri``."""
+    node = _sparql_iri(iri)
+    labels = "VALUES ?lp { " + " ".join(_LABEL_PREDICATES[:3]) + " }"
+    about = f"?a mkg:assertedSubject|mkg:assertedObject {node} ."
+    queries = [
+        f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}",
+        f"CONSTRUCT {{ ?o ?p2 ?o2 }} WHERE {{ {node} ?p ?o . ?o ?p2 ?o2 . "
+        f"FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR({node}), \"#\"))) }}",
+        f"CONSTRUCT {{ ?o ?lp ?l }} WHERE {{ {node} ?p ?o . FILTER(isIRI(?o)) {labels} ?o ?lp ?l }}",
+        f"CONSTRUCT {{ ?s ?p {node} . ?s ?lp ?l }} WHERE {{ "
+        f"{{ SELECT ?s ?p WHERE {{ ?s ?p {node} }} ORDER BY ?p ?s LIMIT {int(incoming_limit)} }} "
+        f"OPTIONAL {{ {labels} ?s ?lp ?l }} }}",
+        f"CONSTRUCT {{ ?a ?ap ?av }} WHERE {{ {about} ?a ?ap ?av }}",
+        f"CONSTRUCT {{ ?av ?lp ?l }} WHERE {{ {about} ?a ?ap ?av . FILTER(isIRI(?av)) "
+        f"{labels} ?av ?lp ?l }}",
+        f"CONSTRUCT {{ ?ev ?ep ?eo }} WHERE {{ {about} ?a mkg:hasEvidence ?ev . ?ev ?ep ?eo }}",
+        f"CONSTRUCT {{ ?sel ?sp ?so }} WHERE {{ {about} ?a mkg:hasEvidence ?ev . "
+        f"?ev oa:hasSelector ?sel . ?sel ?sp ?so }}",
+    ]
+    return [_prologue(iris) + q for q in queries]
+
+
+def _curie(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _prologue(iris: Iris) -> str:
+    lines = [f"PREFIX {p}: <{ns}>" for p, ns in PREFIXES.items()]
+    lines.append(f"PREFIX mkg: <{iris.mkg}>")
+    return "\n".join(lines) + "\n"
+
+
+def prefixes(iris: Iris) -> dict[str, str]:
+    """The prefixes used in serializations and the query editor."""
+    return {"mkg": iris.mkg, **PREFIXES}
+
+
+class LocalStore(Store):
+    """An in-memory pyoxigraph store holding one release."""
+
+    def __init__(self, release: Release):
+        self.release = release
+        self._store = ox.Store()
+        for name, graph in RELEASE_FILES.items():
+            path = release.path / name
+            if path.is_file():
+                self._load(path, graph)
+        self._counts = self._count()
+
+    def _load(self, path: Path, graph: str) -> None:
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        try:
+            self._store.bulk_load(
+                path=str(path), format=fmt, base_iri=self.release.base_iri,
+                to_graph=ox.NamedNode(self.iris.graph(graph)),
+            )
+        except (SyntaxError, OSError) as exc:
+            raise ReleaseError(f"cannot load {path.name}: {exc}") from exc
+
+    def _query(self, query: str, **options):
+        try:
+            return self._store.query(
+                query, base_iri=self.release.base_iri, **options,
+            )
+        except SyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+
+    def execute(self, query, *, default_graphs=(), named_graphs=(), accept=None, format=None):
+        options: dict[str, object] = {"use_default_graph_as_union": True}
+        if default_graphs or named_graphs:
+            options = {
+                "default_graph": [ox.NamedNode(g) for g in default_graphs] or ox.DefaultGraph(),
+                "named_graphs": [ox.NamedNode(g) for g in named_graphs],
+            }
+        result = self._query(query, **options)
+        if isinstance(result, ox.QueryTriples):
+            fmt = formats.negotiate(formats.GRAPH, accept, format)
+            body = result.serialize(format=_RDF_FORMATS[fmt.key])
+            return Answer(body or b"", fmt, "graph")
+        fmt = formats.negotiate(formats.RESULTS, accept, format)
+        body = result.serialize(format=_RESULT_FORMATS[fmt.key])
+        form = "ask" if isinstance(result, ox.QueryBoolean) else "select"
+        return Answer(body or b"", fmt, form)
+
+    def select(self, query):
+        result = self._query(query, use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryBoolean):
+            return [{}] if bool(result) else []
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT or ASK query")
+        names = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = _term(value)
+            rows.append(row)
+        return rows
+
+    def construct(self, queries, fmt, extra=()):
+        triples: list[ox.Triple] = []
+        seen: set = set()
+        for query in queries:
+            result = self._query(query, use_default_graph_as_union=True)
+            for triple in result:
+                if triple not in seen:
+                    seen.add(triple)
+                    triples.append(triple)
+        for s, p, o in extra:
+            triple = ox.Triple(_node(s), ox.NamedNode(p), _node(o))
+            if triple not in seen:
+                seen.add(triple)
+                triples.append(triple)
+        return self._serialize(triples, fmt)
+
+    def _serialize(self, triples, fmt: Format) -> bytes:
+        rdf_format = _RDF_FORMATS[fmt.key]
+        options = {}
+        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+            options["prefixes"] = prefixes(self.iris)
+        return ox.serialize(triples, format=rdf_format, **options) or b""
+
+    def graph(self, name, fmt):
+        quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(self.iris.graph(name)))
+        return self._serialize([q.triple for q in quads], fmt)
+
+    def counts(self):
+        return self._counts
+
+    def _count(self) -> dict[str, object]:
+        graphs = {}
+        for name in RELEASE_FILES.values():
+            graph = ox.NamedNode(self.iris.graph(name))
+            graphs[name] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
+        rows = self.select(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH "
+            + _sparql_iri(self.iris.graph("data"))
+            + " { ?s a ?c } } GROUP BY ?c ORDER BY DESC(?n) ?c"
+        )
+        classes = {row["c"].value: int(row["n"].value) for row in rows if "c" in row}
+        return {"triples": len(self._store), "graphs": graphs, "classes": classes}
+
+
+def decode(answer: Answer) -> tuple[list[str], list[dict[str, Term]]]:
+    """Variables and rows of an answer serialized as SPARQL JSON or N-Triples (for HTML views).
+
+    A graph becomes rows of ``subject``, ``predicate``, ``object``; a boolean one row ``result``.
+    """
+    if answer.form == "graph":
+        triples = ox.parse(answer.body, format=_RDF_FORMATS[answer.format.key])
+        rows = [{"subject": _term(t.subject), "predicate": _term(t.predicate),
+                 "object": _term(t.object)} for t in triples]
+        return ["subject", "predicate", "object"], rows
+    data = json.loads(answer.body)
+    if "boolean" in data:
+        return ["result"], [{"result": Term("literal", str(data["boolean"]).lower(),
+                                            datatype=_XSD_BOOLEAN)}]
+    names = list(data["head"].get("vars", []))
+    rows = []
+    for binding in data["results"]["bindings"]:
+        rows.append({name: Term(
+            {"typed-literal": "literal"}.get(v["type"], v["type"]), v["value"],
+            v.get("xml:lang"), v.get("datatype"),
+        ) for name, v in binding.items()})
+    return names, rows
+
+
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def _node(value):
+    if isinstance(value, Term):
+        if value.kind == "uri":
+            return ox.NamedNode(value.value)
+        if value.kind == "bnode":
+            return ox.BlankNode(value.value)
+        return ox.Literal(value.value, language=value.lang or None,
+                          datatype=None if value.lang or not value.datatype
+                          else ox.NamedNode(value.datatype))
+    if isinstance(value, str):
+        return ox.NamedNode(value)
+    raise TypeError(f"cannot make an RDF term of {value!r}")
