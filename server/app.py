@@ -73,11 +73,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions[EXTENSION] = _open_store(app)
 
-    from . import pages, resources, sparql
+    from . import lookup, pages, reconcile, resources, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lookup.bp)
+    app.register_blueprint(reconcile.bp)
     _register_template_helpers(app)
     _register_errors(app)
     app.before_request(_preflight)

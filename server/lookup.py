@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 from werkzeug.exceptions import BadRequest, Gone, NotFound
 
 from server.index import NameIndex, Retired, build_index
@@ -63,19 +63,19 @@ def _moved_path(path: str, old: str, new: str) -> str:
     return path.replace("/".join(old_parts), "/".join(new_parts), 1)
 
 
-def check_retired(iri: str) -> Response | None:
-    """For the resources blueprint, before it looks ``iri`` up (``/id/``, ``/page/``, ``/data/``).
+def check_retired(iri: str) -> None:
+    """For the blueprints that answer for one of our IRIs (``/id/``, ``/page/``, ``/data/``).
 
-    Returns a 308 Permanent Redirect to the same kind of URL of the replacement when ``iri``
-    was merged (``dcterms:isReplacedBy``), raises :class:`werkzeug.exceptions.Gone` with the
-    reason when it was removed, and returns None for an IRI that is not retired.
+    Raises :class:`werkzeug.exceptions.Gone` with the reason when ``iri`` was removed, and
+    aborts with a 308 Permanent Redirect to the same kind of URL of the replacement when it
+    was merged (``dcterms:isReplacedBy``). Returns normally for an IRI that is not retired.
     """
     item = retired(iri)
     if item is None:
-        return None
+        return
     if item.replaced_by is None:
         raise Gone(f"{iri} was withdrawn from this dataset and will not come back. "
-                   f"Reason: {item.reason or 'not recorded'}. Earlier releases stay available "
+                   f"Reason: {item.reason or 'not recorded'} Earlier releases stay available "
                    "under /releases/.")
     location = request.root_url.rstrip("/") + _moved_path(request.path, iri, item.replaced_by)
     if request.query_string:
@@ -84,7 +84,7 @@ def check_retired(iri: str) -> Response | None:
     response.set_data(f"{iri} was merged into {item.replaced_by}. Reason: {item.reason}\n")
     response.mimetype = "text/plain"
     response.headers["Link"] = f'<{item.replaced_by}>; rel="successor-version"'
-    return response
+    abort(response)
 
 
 @bp.get("/lookup")

@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
+from .lookup import check_retired
 from .store import EXTENSION, Store, Term, _sparql_iri, prefixes
 
 __all__ = ["bp", "highlight", "Span"]
@@ -49,6 +50,7 @@ def _resolve(kind: str, slug: str) -> str:
     iri = _store().resolve(kind, slug)
     if iri is None:
         raise NotFound(f"Nothing is published about {kind}/{slug}.")
+    check_retired(iri)  # 410 Gone / 308 to the replacement (server/lookup.py)
     return iri
 
 

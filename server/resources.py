@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
+from .lookup import check_retired
 from .store import EXTENSION, ReleaseError, Store, Term
 
 __all__ = ["bp"]
@@ -48,6 +49,7 @@ def resolve(kind: str, slug: str) -> str:
     iri = _store().resolve(kind, slug)
     if iri is None:
         raise NotFound(f"Nothing is published about {kind}/{slug}.")
+    check_retired(iri)  # 410 Gone / 308 to the replacement (server/lookup.py)
     return iri
 
 
@@ -69,6 +71,7 @@ def thing(kind: str, slug: str):
     target = f"/page/{path}" if fmt is formats.HTML else f"/data/{path}.{fmt.key}"
     response = redirect(target, code=303)
     response.vary.add("Accept")
+    response.headers["Link"] = f'</data/{path}.ttl>; rel="describedby"; type="text/turtle"'
     return response
 
 
