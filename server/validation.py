@@ -29,9 +29,7 @@ def run_checks(data: Graph, ontology: Graph, shapes: Graph):
     """SHACL + evidence re-check + OWL consistency per source document, as one report."""
     from . import checks
 
-    parts = [checks.evidence(data), checks.shacl(data, ontology, shapes), checks.owl(ontology, data)]
-    findings = tuple(f for part in parts for f in part.findings)
-    return checks.Report(findings=findings, graph=parts[1].graph)
+    return checks.merge(checks.shacl(data, ontology, shapes), checks.evidence(data), checks.owl(ontology, data))
 
 
 def validate_corpus(settings: dict, data_dir: Path | None = None):
