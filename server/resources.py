@@ -159,7 +159,7 @@ def release_file(version: str, name: str):
         raise NotFound(f"Release {release.version} has no file {name}.") from None
     response = send_file(path, mimetype=release.media_type(name), conditional=False,
                          etag=False, last_modified=release.built, max_age=3600)
-    digest = release.files[name].get("sha256") or _etag("release", name)
+    digest = release.files.get(name, {}).get("sha256") or _etag("release", name)
     response.set_etag(digest)
     response.headers["Content-Location"] = f"/releases/{release.version}/{name}"
     return response.make_conditional(request)

@@ -168,7 +168,7 @@ def endpoint():
         raise BadRequest("The 'format' parameter is empty.")
     wants_html = _prefers_html(fmt_key)
     etag = _etag(params, query) if request.method in ("GET", "HEAD") else None
-    if etag and etag in request.if_none_match:
+    if etag and request.if_none_match.contains_weak(etag):
         return _negotiated(Response(status=304), etag)
     answer = _store().execute(
         query,

@@ -129,11 +129,11 @@ class Release:
         return Iris(self.base_iri)
 
     def file(self, name: str) -> Path:
-        """The path of a file listed in the manifest.
+        """The path of a file listed in the manifest (or of the manifest itself).
 
         :raises KeyError: the manifest lists no such file.
         """
-        if name not in self.files:
+        if name not in self.files and name != "manifest.json":
             raise KeyError(name)
         return self.path / name
 
@@ -142,7 +142,7 @@ class Release:
         return dict(self.manifest.get("files", {}))
 
     def media_type(self, name: str) -> str:
-        declared = self.files.get(name, {}).get("media_type")
+        declared = self.files.get(name, {}).get("media_type") if name in self.files else None
         return declared or _MEDIA_BY_SUFFIX.get(Path(name).suffix, "application/octet-stream")
 
 
@@ -217,9 +217,12 @@ def _term(value: object) -> Term:
     return Term("triple", str(value))
 
 
+_IRIREF_ILLEGAL = frozenset('<>"{}|^`\\') | frozenset(chr(c) for c in range(0x21))
+
+
 def _sparql_iri(iri: str) -> str:
-    """``<iri>`` for SPARQL text, with characters illegal in an IRIREF escaped."""
-    return "<" + quote(iri, safe=":/?#[]@!$&'()*+,;=%~-._") + ">"
+    """``<iri>`` for SPARQL text; characters illegal in an IRIREF are percent-encoded."""
+    return "<" + "".join(quote(c) if c in _IRIREF_ILLEGAL else c for c in iri) + ">"
 
 
 class Store(ABC):
