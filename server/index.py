@@ -154,13 +154,13 @@ class NameIndex:
         for entity in self.entities.values():
             if types and not self.has_type(entity, types):
                 continue
-            match = self._prefix_match(qn, entity) or self.match_name(query, entity)
+            match = self._prefix_match(qn, translit_key(query), entity) or self.match_name(query, entity)
             if match.similarity >= 0.75:
                 found.append(match)
         found.sort(key=lambda m: (-m.similarity, len(m.matched), m.entity.id))
         return found
 
-    def _prefix_match(self, qn: str, entity: Entity) -> NameMatch | None:
+    def _prefix_match(self, qn: str, qk: str, entity: Entity) -> NameMatch | None:
         best: NameMatch | None = None
         for name in sorted(entity.names, key=lambda n: (n != entity.label, n)):
             nn = normalise(name)
@@ -170,6 +170,8 @@ class NameIndex:
                 sim = 0.99 - 0.04 * (1 - len(qn) / len(nn))
             elif any(word.startswith(qn) for word in nn.split()):
                 sim = 0.9 - 0.04 * (1 - len(qn) / len(nn))
+            elif translit_key(name).startswith(qk):
+                sim = 0.85 - 0.04 * (1 - len(qn) / len(nn))
             else:
                 continue
             if best is None or sim > best.similarity:
