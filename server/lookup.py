@@ -15,7 +15,11 @@ the replacement of a merged IRI, 410 Gone with the reason for a removed one).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import threading
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
@@ -24,7 +28,7 @@ from werkzeug.exceptions import BadRequest, Gone, NotFound
 from server.index import NameIndex, Retired, build_index
 from server.store import EXTENSION
 
-__all__ = ["INDEX_EXTENSION", "bp", "check_retired", "names", "retired"]
+__all__ = ["INDEX_EXTENSION", "archived_file", "bp", "check_retired", "names", "retired"]
 
 bp = Blueprint("lookup", __name__)
 
@@ -33,6 +37,7 @@ INDEX_EXTENSION = "mkg.names"
 _LOCK = threading.Lock()
 _MAX_LIMIT = 100
 _SITEMAP_MAX = 50_000
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def names() -> NameIndex:
@@ -85,6 +90,25 @@ def check_retired(iri: str) -> None:
     response.mimetype = "text/plain"
     response.headers["Link"] = f'<{item.replaced_by}>; rel="successor-version"'
     abort(response)
+
+
+def archived_file(release, version: str, name: str) -> tuple[Path, str] | None:
+    """``(path, media type)`` of a file of an earlier release kept beside the current one
+    (``versions/<version>/``), when its manifest lists it and its checksum matches; else None."""
+    if not _VERSION.fullmatch(version):
+        return None
+    folder = Path(release.path).parent / version
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = (manifest.get("files") or {}).get(name) if name != "manifest.json" else {}
+    path = folder / name
+    if entry is None or not path.is_file():
+        return None
+    if entry.get("sha256") and hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+        return None
+    return path, entry.get("media_type") or "application/json"
 
 
 @bp.get("/lookup")

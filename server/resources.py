@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
-from .lookup import check_retired
+from .lookup import archived_file, check_retired
 from .store import EXTENSION, ReleaseError, Store, Term
 
 __all__ = ["bp"]
@@ -150,6 +150,9 @@ def void():
 @bp.route("/releases/<version>/<name>")
 def release_file(version: str, name: str):
     release = _store().release
+    archived = archived_file(release, version, name) if version not in ("latest", release.version) else None
+    if archived is not None:  # earlier releases stay reachable by version (server/lookup.py)
+        return send_file(archived[0], mimetype=archived[1], conditional=True, max_age=86400)
     if version not in ("latest", release.version):
         raise NotFound(f"Release {version} is not served here; the current release is "
                        f"{release.version} (also at /releases/latest/).")

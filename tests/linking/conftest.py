@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 HERE = Path(__file__).resolve().parent
 VERSION = "2026.1-test"
+OLD_VERSION = "2025.1-test"
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 SKOSXL = "http://www.w3.org/2008/05/skos-xl#"
@@ -132,7 +133,7 @@ def ontology_text(base: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_release(root: Path, base: str, version: str = VERSION) -> Path:
+def write_release(root: Path, base: str, version: str = VERSION, current: bool = True) -> Path:
     """Write ``root/versions/<version>/`` with manifest.json, data.nt, ontology.ttl; point current at it."""
     folder = root / "versions" / version
     folder.mkdir(parents=True)
@@ -144,7 +145,8 @@ def write_release(root: Path, base: str, version: str = VERSION) -> Path:
         manifest["files"][name] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw),
                                    "media_type": "application/n-triples" if name.endswith(".nt") else "text/turtle"}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    (root / "current").symlink_to(Path("versions") / version)
+    if current:
+        (root / "current").symlink_to(Path("versions") / version)
     return folder
 
 
@@ -176,6 +178,7 @@ def server(tmp_path_factory):
     httpd = make_server("127.0.0.1", 0, holder, threaded=True)
     base = f"http://127.0.0.1:{httpd.server_port}/"
     release_dir = tmp_path_factory.mktemp("linking-release")
+    write_release(release_dir, base, OLD_VERSION, current=False)
     write_release(release_dir, base)
     holder.app = linking_app(release_dir, base)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

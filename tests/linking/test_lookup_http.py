@@ -107,6 +107,19 @@ def test_data_documents_say_which_release_they_come_from(server, http):
     assert http.get(base + "releases/2026.1-test/data.nt").status_code == 200
 
 
+def test_earlier_releases_stay_reachable_by_version(server, http):
+    base, release_dir = server
+    old = http.get(base + "releases/2025.1-test/data.nt")
+    assert old.status_code == 200
+    assert old.headers["Content-Type"].startswith("application/n-triples")
+    assert old.content == (release_dir / "versions" / "2025.1-test" / "data.nt").read_bytes()
+    manifest = http.get(base + "releases/2025.1-test/manifest.json").json()
+    assert manifest["version"] == "2025.1-test"
+    assert http.get(base + "releases/1999.1/data.nt").status_code == 404
+    assert http.get(base + "releases/2025.1-test/secret.txt").status_code == 404
+    assert http.get(base + "releases/..%2F..%2Fversions/data.nt").status_code == 404
+
+
 def test_sitemap_lists_every_page(server, http):
     base, _ = server
     response = http.get(base + "sitemap.xml")
