@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
+from .linking import dataset_jsonld
 from .lookup import check_retired
 from .store import EXTENSION, Store, Term, _sparql_iri, prefixes
 
@@ -130,6 +131,10 @@ def home():
         labels=labels,
         license=current_app.config["LICENSE"],
         files=sorted(release.files.items()),
+        dataset_jsonld=dataset_jsonld(  # schema.org Dataset for aggregators (server/linking.py)
+            release.manifest, store.iris, title=str(current_app.config["DATASET_TITLE"]),
+            description=described[0]["d"].value if described else "",
+            license_iri=str(current_app.config["LICENSE"])),
     )
 
 

@@ -136,3 +136,17 @@ def test_robots_allows_all_and_points_to_the_sitemap(server, http):
     base, _ = server
     response = http.get(base + "robots.txt")
     assert response.text == f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n"
+
+
+def test_home_page_describes_the_dataset_for_aggregators(server, http):
+    import json
+    import re
+
+    base, _ = server
+    html = http.get(base, headers={"Accept": "text/html"}).text
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    doc = json.loads(found.group(1))
+    assert (doc["@type"], doc["@id"], doc["version"]) == ("Dataset", f"{base}id/dataset/mkg", "2026.1-test")
+    assert doc["distribution"] == [{"@type": "DataDownload", "encodingFormat": "application/n-triples",
+                                    "contentUrl": f"{base}releases/2026.1-test/data.nt"}]
+    assert doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
