@@ -128,9 +128,13 @@ def _register_template_helpers(app: Flask) -> None:
     def prefix_block(prefixes: dict[str, str]) -> str:
         return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items()) + "\n"
 
+    def example_url(text: str) -> str:
+        store_prefixes = {"mkg": base() + "ontology#", **PREFIXES}
+        return formats.query_url(prefix_block(store_prefixes) + text, "html")
+
     app.jinja_env.filters.update(href=href, curie=curie)
     app.jinja_env.globals.update(prefix_block=prefix_block, examples=examples,
-                                 query_url=formats.query_url)
+                                 query_url=formats.query_url, example_url=example_url)
 
 
 # --- errors: the one mapping to HTTP -------------------------------------------------------

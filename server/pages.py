@@ -125,9 +125,7 @@ def home():
         description=described[0]["d"].value if described else "",
         release=release,
         counts=counts,
-        classes=[(c, n, query_url(f"SELECT ?entity ?label WHERE {{ ?entity a <{c}> "
-                                  "OPTIONAL { ?entity skos:prefLabel|rdfs:label ?label } } "
-                                  "ORDER BY ?label", "html")) for c, n in classes.items()],
+        classes=[(c, n, query_url(_INSTANCES.format(cls=c), "html")) for c, n in classes.items()],
         labels=labels,
         license=current_app.config["LICENSE"],
         files=sorted(release.files.items()),
@@ -136,6 +134,13 @@ def home():
             description=described[0]["d"].value if described else "",
             license_iri=str(current_app.config["LICENSE"])),
     )
+
+
+_INSTANCES = (
+    "SELECT ?entity ?label WHERE {{ ?entity a <{cls}> OPTIONAL {{ ?entity "
+    "<http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2000/01/rdf-schema#label> "
+    "?label }} }} ORDER BY ?label ?entity"
+)
 
 
 # --- resource pages ---------------------------------------------------------------------------

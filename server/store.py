@@ -273,8 +273,9 @@ class Store(ABC):
         return bool(rows)
 
     def exists(self, iri: str) -> bool:
-        """Whether ``iri`` is the subject of some triple."""
-        return bool(self.select(f"SELECT ?p WHERE {{ {_sparql_iri(iri)} ?p ?o }} LIMIT 1"))
+        """Whether ``iri`` is the subject or the object of some triple."""
+        node = _sparql_iri(iri)
+        return self.ask(f"ASK {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }}")
 
     def resolve(self, kind: str, slug: str) -> str | None:
         """The IRI of the thing ``{kind}/{slug}`` if the release says something about it.
