@@ -218,3 +218,36 @@ def test_end_to_end_external_table(server, http, capsys):
     }
     assert (report["tp"], report["fp"], report["fn"]) == (15, 0, 1)
     assert (report["precision"], report["recall"]) == (1.0, 0.938)
+
+
+@pytest.fixture(scope="module")
+def shipped_server(tmp_path_factory):
+    """The app serving a release built from the shipped data/ (validation skipped: checked elsewhere)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from server import config
+    from server.app import create_app
+    from server.release import build
+
+    release_dir = tmp_path_factory.mktemp("shipped-for-linking")
+    settings = config.load({})
+    settings["RELEASE_DIR"] = str(release_dir)
+    build(settings, validate=False)
+    httpd = make_server("127.0.0.1", 0, create_app({"RELEASE_DIR": str(release_dir), "TESTING": True}),
+                        threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    thread.join(5)
+
+
+def test_end_to_end_external_table_against_the_shipped_data(shipped_server, http, capsys):
+    report = reconcile_table(http, shipped_server)
+    with capsys.disabled():
+        print(f"\nreconciliation against the shipped data: precision {report['precision']}, "
+              f"recall {report['recall']} (tp {report['tp']}, fp {report['fp']}, fn {report['fn']})")
+    assert report["fp"] == 0
+    assert (report["precision"], report["recall"]) == (1.0, 0.938)
