@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound
@@ -128,12 +129,16 @@ def _register_template_helpers(app: Flask) -> None:
     def prefix_block(prefixes: dict[str, str]) -> str:
         return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items()) + "\n"
 
+    def has_prologue(text: str) -> bool:
+        return re.search(r"^\s*PREFIX\s", text, re.IGNORECASE | re.MULTILINE) is not None
+
     def example_url(text: str) -> str:
-        store_prefixes = {"mkg": base() + "ontology#", **PREFIXES}
-        return formats.query_url(prefix_block(store_prefixes) + text, "html")
+        if not has_prologue(text):
+            text = prefix_block({"mkg": base() + "ontology#", **PREFIXES}) + text
+        return formats.query_url(text, "html")
 
     app.jinja_env.filters.update(href=href, curie=curie)
-    app.jinja_env.globals.update(prefix_block=prefix_block, examples=examples,
+    app.jinja_env.globals.update(prefix_block=prefix_block, examples=examples, has_prologue=has_prologue,
                                  query_url=formats.query_url, example_url=example_url)
 
 

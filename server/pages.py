@@ -265,7 +265,7 @@ def _claims(store: Store, iri: str, kind: str) -> dict:
     aliases: dict[str, list[Term]] = defaultdict(list)
     for row in names:
         docs = aliases[row["form"].value]
-        if "doc" in row:
+        if "doc" in row and row["doc"] not in docs:
             docs.append(row["doc"])
     for row in _q(store, f"SELECT ?form WHERE {{ {node} skos:altLabel ?form }}"):
         aliases.setdefault(row["form"].value, [])

@@ -9,7 +9,11 @@
   if (picker && store) {
     picker.addEventListener("change", function () {
       var pre = store.content.querySelector('pre[data-i="' + picker.value + '"]');
-      if (pre) { area.value = prologue + "\n\n" + pre.textContent; area.focus(); }
+      if (pre) {
+        var text = pre.textContent;
+        area.value = /^\s*PREFIX\s/im.test(text) ? text : prologue + "\n\n" + text;
+        area.focus();
+      }
     });
   }
   area.addEventListener("keydown", function (e) {
