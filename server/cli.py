@@ -90,6 +90,23 @@ def validate(data_file, data_dir, report_file, junit_file) -> None:
 
 
 @main.command()
+@click.option("--triples", required=True, type=int, help="About how many triples to make.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed and size, same output.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="A new (or empty) folder.")
+@click.option("--format", "fmt", default="yaml", show_default=True, type=click.Choice(["yaml", "nt", "release"]),
+              help="yaml: a data folder for mkg build; nt: the build's data.nt; release: a servable release.")
+def synth(triples, seed, out_dir, fmt) -> None:
+    """Generate deterministic synthetic data in the mkg ontology (benchmarks, scale tests)."""
+    from .synth import SynthError, generate
+
+    try:
+        click.echo(f"mkg: {generate(triples, seed, Path(out_dir), fmt, _settings())}")
+    except SynthError as err:
+        click.echo(f"mkg: {err}", err=True)
+        sys.exit(2)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--release-dir", type=click.Path(file_okay=False), help="Release to serve (default: release/).")
