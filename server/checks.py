@@ -63,7 +63,11 @@ class CheckError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One result of a check, in the vocabulary of a SHACL validation result."""
+    """One result of a check, in the vocabulary of a SHACL validation result.
+
+    ``component`` is the named SPARQL constraint for SHACL-SPARQL results (more telling than
+    ``sh:SPARQLConstraintComponent``), else the constraint component.
+    """
 
     severity: str
     focus: str
@@ -191,7 +195,7 @@ def _finding(results: Graph, result: Node) -> Finding:
         focus=str(one(SH.focusNode)),
         path=_render_path(results, one(SH.resultPath)),
         shape=_node_name(one(SH.sourceShape)),
-        component=_node_name(one(SH.sourceConstraintComponent)),
+        component=_node_name(one(SH.sourceConstraint) or one(SH.sourceConstraintComponent)),
         message=str(message) if message is not None else "",
         value=str(value) if value is not None else None,
     )
