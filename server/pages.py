@@ -22,7 +22,9 @@ from . import formats
 from .formats import query_url
 from .linking import dataset_jsonld
 from .lookup import check_retired
-from .store import EXTENSION, Store, Term, _sparql_iri, prefixes
+from .store import EXTENSION, Store, Term, prefixes
+from .store import sparql_iri as _sparql_iri
+from .vocab import PREFIXES
 
 __all__ = ["bp", "highlight", "Span"]
 
@@ -430,10 +432,18 @@ def _ontology_context(store: Store) -> dict:
     group = {"Class": "Classes", "ObjectProperty": "Object properties",
              "DatatypeProperty": "Datatype properties", "AnnotationProperty": "Annotation properties",
              "Concept": "Concepts", "ConceptScheme": "Concept schemes", "Property": "Properties"}
+    ours = store.iris.mkg
     for row in terms:
+        iri = row["t"].value
         kind = group.get(row["kind"].value.rsplit("#", 1)[-1], "Other terms")
-        term = sections[kind].setdefault(row["t"].value, {
-            "iri": row["t"].value, "anchor": _anchor(row["t"].value), "label": "", "definition": "",
+        if not iri.startswith(ours):
+            kind = "Reused terms"
+        if any(iri in sec for sec in sections.values()):
+            kind = next(name for name, sec in sections.items() if iri in sec)
+        term = sections[kind].setdefault(iri, {
+            "iri": iri, "anchor": _anchor(iri) if iri.startswith(ours) else _curie_anchor(iri),
+            "curie": "mkg:" + iri[len(ours):] if iri.startswith(ours) else _curie(iri),
+            "label": "", "definition": "",
             "axioms": defaultdict(list), "constraints": shapes.get(row["t"].value, []),
             "instances": counts.get(row["t"].value)})
         if "label" in row and not term["label"]:
@@ -446,7 +456,7 @@ def _ontology_context(store: Store) -> dict:
     for row in axioms:
         if row["t"].value in by_term:
             by_term[row["t"].value]["axioms"][row["p"].value].append(row["o"].value)
-    order = list(group.values()) + ["Other terms"]
+    order = list(dict.fromkeys(group.values())) + ["Other terms", "Reused terms"]
     return {
         "header": header,
         "sections": [(name, sorted(sections[name].values(), key=lambda t: t["anchor"]))
@@ -456,6 +466,17 @@ def _ontology_context(store: Store) -> dict:
         "title": "Ontology",
         "base": store.iris.ontology,
     }
+
+
+def _curie(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _curie_anchor(iri: str) -> str:
+    return _curie(iri).replace(":", "-").replace("/", "-")
 
 
 def _anchor(iri: str) -> str:

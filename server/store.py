@@ -43,6 +43,7 @@ __all__ = [
     "describe_queries",
     "open_release",
     "prefixes",
+    "sparql_iri",
     "EXTENSION",
 ]
 
@@ -220,7 +221,7 @@ def _term(value: object) -> Term:
 _IRIREF_ILLEGAL = frozenset('<>"{}|^`\\') | frozenset(chr(c) for c in range(0x21))
 
 
-def _sparql_iri(iri: str) -> str:
+def sparql_iri(iri: str) -> str:
     """``<iri>`` for SPARQL text; characters illegal in an IRIREF are percent-encoded."""
     return "<" + "".join(quote(c) if c in _IRIREF_ILLEGAL else c for c in iri) + ">"
 
@@ -274,7 +275,7 @@ class Store(ABC):
 
     def exists(self, iri: str) -> bool:
         """Whether ``iri`` is the subject or the object of some triple."""
-        node = _sparql_iri(iri)
+        node = sparql_iri(iri)
         return self.ask(f"ASK {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }}")
 
     def resolve(self, kind: str, slug: str) -> str | None:
@@ -292,7 +293,7 @@ class Store(ABC):
 
     def incoming_count(self, iri: str) -> int:
         """How many triples have ``iri`` as their object."""
-        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {_sparql_iri(iri)} }}")
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {sparql_iri(iri)} }}")
         return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
 
     def describe(self, iri: str, fmt: Format, *, incoming_limit: int,
@@ -310,7 +311,7 @@ class Store(ABC):
         wanted = sorted({i for i in iris if i})
         found: dict[str, tuple[int, str]] = {}
         for start in range(0, len(wanted), 200):
-            values = " ".join(_sparql_iri(i) for i in wanted[start:start + 200])
+            values = " ".join(sparql_iri(i) for i in wanted[start:start + 200])
             query = (
                 _prologue(self.iris)
                 + "SELECT ?s ?p ?l WHERE { VALUES ?s { " + values + " } "
@@ -327,7 +328,7 @@ class Store(ABC):
 
 def describe_queries(iris: Iris, iri: str, incoming_limit: int) -> list[str]:
     """The CONSTRUCT queries whose union is the description of ``iri``."""
-    node = _sparql_iri(iri)
+    node = sparql_iri(iri)
     labels = "VALUES ?lp { " + " ".join(_LABEL_PREDICATES[:3]) + " }"
     about = f"?a mkg:assertedSubject|mkg:assertedObject {node} ."
     queries = [
@@ -467,7 +468,7 @@ class LocalStore(Store):
             graphs[name] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
         rows = self.select(
             "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH "
-            + _sparql_iri(self.iris.graph("data"))
+            + sparql_iri(self.iris.graph("data"))
             + " { ?s a ?c } } GROUP BY ?c ORDER BY DESC(?n) ?c"
         )
         classes = {row["c"].value: int(row["n"].value) for row in rows if "c" in row}

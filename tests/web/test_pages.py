@@ -193,3 +193,19 @@ def test_shapes(server, http):
     t = http.get(server.url("/shapes"), headers={"Accept": "application/n-triples"})
     assert t.headers["Content-Type"] == "application/n-triples"
     assert f"<{BASE}shapes#ArmedGroupShape>".encode() in t.content
+
+
+def test_query_page_lists_competency_questions(release_dir, tmp_path):
+    from server.app import create_app
+
+    folder = tmp_path / "cq"
+    folder.mkdir()
+    (folder / "cq01.rq").write_text("# title: CQ-01. Who claimed it?\nPREFIX mkg: <x:>\n"
+                                    "SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    app = create_app({"RELEASE_DIR": str(release_dir), "QUERIES_DIR": str(folder)})
+    client = app.test_client()
+    html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<option value="0">CQ-01. Who claimed it?</option>' in html
+    assert '<option value="1">Entities by class</option>' in html
+    home = client.get("/").get_data(as_text=True)
+    assert ">CQ-01. Who claimed it?</a>" in home
