@@ -1,0 +1,494 @@
+"""Web tier: running the endpoint's queries in worker processes, with a timeout that stops them.
+
+Owns :class:`QueryPool` and :class:`PooledStore`.
+
+- Each worker is a process (``multiprocessing``, ``spawn``) that opens the release once (the
+  resolved version folder, so a worker started after a swap of ``release/current`` still serves
+  the version the server started with), evaluates queries in a thread with a large stack, and
+  serializes the result to bytes with pyoxigraph's serializers. Only bytes cross the pipe.
+- The request thread waits for the answer until the query's deadline; past it the worker is
+  killed (``SIGKILL``: its CPU use stops at once), a replacement is started, and the request
+  gets :class:`~limits.QueryTimeout` (503 + ``Retry-After``). No partial result is ever sent.
+- Admission: ``QUERY_WORKERS`` main workers take queries with the full ``QUERY_TIMEOUT``.
+  When all are busy, a query goes to one of ``FAST_LANE_WORKERS`` reserved workers with the
+  short ``FAST_LANE_TIMEOUT``, so long queries can never starve short ones. When every worker
+  is busy the query waits, and the wait counts against its budget.
+- A result above ``MAX_ROWS`` rows (solutions or triples) is refused (422), never cut.
+- A worker that dies under a query is replaced; that request gets :class:`~limits.Unavailable`.
+
+:class:`PooledStore` is the :class:`store.Store` the app serves: pages and dereferencing use
+the in-process store; :meth:`PooledStore.execute` (the ``/sparql`` endpoint) checks the query
+with :mod:`guard`, negotiates the format, and sends the query to the pool.
+
+May import: config, formats, guard, limits, store, stdlib (pyoxigraph only in the workers).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from . import formats, guard
+from .limits import QueryTimeout, Refused, Unavailable
+from .store import Answer, LocalStore, QueryError, Store, open_release
+
+__all__ = ["Job", "PooledStore", "QueryPool", "Settings"]
+
+_RESULTS_FORMS = ("SELECT", "ASK")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RESTART_BACKOFF = 1.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The pool's knobs (from the app config; see docs/limits.md)."""
+
+    workers: int = 2
+    fast_lane_workers: int = 1
+    timeout: float = 5.0
+    fast_lane_timeout: float = 1.0
+    max_rows: int = 100_000
+    start_timeout: float = 120.0
+    stack_bytes: int = 256 * 1024 * 1024
+
+    @classmethod
+    def from_config(cls, config) -> "Settings":
+        return cls(
+            workers=int(config["QUERY_WORKERS"]),
+            fast_lane_workers=int(config.get("FAST_LANE_WORKERS", 1)),
+            timeout=float(config["QUERY_TIMEOUT"]),
+            fast_lane_timeout=float(config.get("FAST_LANE_TIMEOUT", 1.0)),
+            max_rows=int(config["MAX_ROWS"]),
+            start_timeout=float(config.get("WORKER_START_TIMEOUT", 120.0)),
+            stack_bytes=int(config.get("WORKER_STACK_MB", 256)) * 1024 * 1024,
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker: the text, its form, the format key, the protocol dataset."""
+
+    query: str
+    form: str
+    format_key: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_rows: int = 100_000
+
+
+# --- worker side -----------------------------------------------------------------------------
+
+class _EvaluatingStore(LocalStore):
+    """The worker's store: evaluates a query and serializes its result, row limit included."""
+
+    def evaluate(self, job: Job):
+        options: dict[str, object] = {"use_default_graph_as_union": True}
+        if job.default_graphs or job.named_graphs:
+            import pyoxigraph as ox
+
+            options = {
+                "default_graph": [ox.NamedNode(g) for g in job.default_graphs]
+                or ox.DefaultGraph(),
+                "named_graphs": [ox.NamedNode(g) for g in job.named_graphs],
+            }
+        return self._query(job.query, **options)
+
+    def answer(self, job: Job) -> tuple:
+        import pyoxigraph as ox
+
+        result = self.evaluate(job)
+        offered = formats.RESULTS if job.form in _RESULTS_FORMS else formats.GRAPH
+        fmt = formats.by_key(job.format_key, offered)
+        if isinstance(result, ox.QueryBoolean):
+            return ("ok", result.serialize(format=_results_format(fmt)), 1)
+        if fmt is None:
+            return ("form", "The query form could not be determined from its text.")
+        if isinstance(result, ox.QueryTriples):
+            triples = list(islice(result, job.max_rows + 1))
+            if len(triples) > job.max_rows:
+                return ("rows", job.max_rows)
+            return ("ok", self._serialize(triples, fmt), len(triples))
+        rows = list(islice(result, job.max_rows + 1))
+        if len(rows) > job.max_rows:
+            return ("rows", job.max_rows)
+        return ("ok", _serialize_solutions(result.variables, rows, fmt), len(rows))
+
+
+def _results_format(fmt):
+    import pyoxigraph as ox
+
+    return ox.QueryResultsFormat.from_media_type(fmt.media_type)
+
+
+def _json_term(term) -> dict:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype and term.datatype.value != _XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                        "predicate": _json_term(term.predicate),
+                                        "object": _json_term(term.object)}}
+
+
+def _serialize_solutions(variables, rows, fmt) -> bytes:
+    """Solutions already counted, written with pyoxigraph's serializer for ``fmt``.
+
+    The rows were materialized to count them, so they are handed back to pyoxigraph through
+    SPARQL JSON (which it parses) and serialized in the requested format.
+    """
+    import pyoxigraph as ox
+
+    names = [v.value for v in variables]
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name in names:
+            value = row[name]
+            if value is not None:
+                binding[name] = _json_term(value)
+        bindings.append(binding)
+    document = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}})
+    parsed = ox.parse_query_results(document.encode("utf-8"),
+                                    format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=_results_format(fmt)) or b""
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the server process dies (best effort)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve(conn: Connection, release_path: str, base_iri: str) -> None:
+    from .store import ReleaseError
+
+    try:
+        store = _EvaluatingStore(open_release(release_path, base_iri))
+    except ReleaseError as exc:
+        conn.send(("failed", str(exc)))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        try:
+            reply = store.answer(job)
+        except QueryError as exc:
+            reply = ("query", str(exc))
+        conn.send(reply)
+
+
+def _worker_main(conn: Connection, release_path: str, base_iri: str, stack_bytes: int) -> None:
+    """Entry point of a worker process: serve jobs from ``conn`` in a large-stack thread."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.stack_size(stack_bytes)
+    thread = threading.Thread(target=_serve, args=(conn, release_path, base_iri))
+    thread.start()
+    thread.join()
+
+
+# --- parent side -----------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class _Worker:
+    lane: str  # "main" or "fast"
+    state: str = "new"  # new, starting, idle, busy, dead
+    process: multiprocessing.process.BaseProcess | None = None
+    conn: Connection | None = None
+    pid: int | None = None
+    error: str | None = field(default=None, repr=False)
+
+
+class QueryPool:
+    """Worker processes that answer :class:`Job` values, each under a deadline."""
+
+    def __init__(self, release_path: str | Path, base_iri: str, settings: Settings):
+        self.release_path = str(Path(release_path).resolve())
+        self.base_iri = base_iri
+        self.settings = settings
+        self.restarts = 0
+        self.timeouts = 0
+        self._ctx = multiprocessing.get_context("spawn")
+        self._cond = threading.Condition()
+        self._workers: list[_Worker] = []
+        self._owner: int | None = None
+        self._closed = False
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    def start(self, wait: bool = False) -> None:
+        """Start the workers (once per process); with ``wait``, until all are ready.
+
+        :raises Unavailable: ``wait`` and the workers are not ready in ``start_timeout``.
+        """
+        with self._cond:
+            if self._owner != os.getpid():  # first use, or first use after a fork
+                self._owner = os.getpid()
+                self._closed = False
+                lanes = ["main"] * self.settings.workers + ["fast"] * self.settings.fast_lane_workers
+                self._workers = [_Worker(lane) for lane in lanes]
+                for worker in self._workers:
+                    self._spawn(worker)
+        if wait:
+            self._wait_ready(time.monotonic() + self.settings.start_timeout)
+
+    def _wait_ready(self, deadline: float) -> None:
+        with self._cond:
+            while any(w.state in ("new", "starting") for w in self._workers):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Unavailable("The query workers did not start in time.",
+                                      retry_after=5, reason="starting")
+                self._cond.wait(remaining)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._cond:
+            self._closed = True
+            workers = list(self._workers) if self._owner == os.getpid() else []
+            self._cond.notify_all()
+        for worker in workers:
+            self._stop(worker)
+
+    def _spawn(self, worker: _Worker) -> None:
+        """Start a process for ``worker``; a thread waits for its ready message."""
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=_worker_main, name=f"mkg-query-{worker.lane}", daemon=True,
+            args=(child, self.release_path, self.base_iri, self.settings.stack_bytes))
+        process.start()
+        child.close()
+        worker.process, worker.conn, worker.pid, worker.state = process, parent, process.pid, "starting"
+        threading.Thread(target=self._await_ready, args=(worker, parent), daemon=True,
+                         name="mkg-query-start").start()
+
+    def _await_ready(self, worker: _Worker, conn: Connection) -> None:
+        try:
+            ready = conn.poll(self.settings.start_timeout)
+            message = conn.recv() if ready else ("failed", "did not start in time")
+        except (EOFError, OSError):
+            message = ("failed", "exited while loading the release")
+        with self._cond:
+            if worker.conn is not conn or self._closed:
+                return
+            if message[0] == "ready":
+                worker.state, worker.error = "idle", None
+                self._cond.notify_all()
+                return
+            worker.state, worker.error = "dead", str(message[1])
+            self._cond.notify_all()
+        self._stop(worker, keep_state=True)
+        time.sleep(_RESTART_BACKOFF)
+        with self._cond:
+            if self._closed or worker.conn is not None:
+                return
+            self.restarts += 1
+            self._spawn(worker)
+
+    def _stop(self, worker: _Worker, keep_state: bool = False) -> None:
+        process, conn = worker.process, worker.conn
+        worker.process = worker.conn = None
+        if not keep_state:
+            worker.state = "dead"
+        if process is not None and process.is_alive():
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if process is not None:
+            process.join(5)
+        if conn is not None:
+            conn.close()
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker``'s process (if alive) and start a fresh one in its place."""
+        self._stop(worker)
+        with self._cond:
+            self.restarts += 1
+            if not self._closed:
+                self._spawn(worker)
+
+    # admission -----------------------------------------------------------------------------
+
+    def _acquire(self, deadline: float) -> tuple[_Worker, float]:
+        """A free worker and the deadline for this query on it (the fast lane's is shorter).
+
+        :raises Unavailable: no worker became free before ``deadline``.
+        """
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise Unavailable("The query service is shutting down.", retry_after=5,
+                                      reason="closed")
+                for lane in ("main", "fast"):
+                    for worker in self._workers:
+                        if worker.lane == lane and worker.state == "idle":
+                            worker.state = "busy"
+                            if lane == "fast":
+                                lane_deadline = time.monotonic() + self.settings.fast_lane_timeout
+                                return worker, min(deadline, lane_deadline)
+                            return worker, deadline
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Unavailable(
+                        "Every query worker is busy; the query waited its whole time budget "
+                        f"({self.settings.timeout:g} s) for one. Retry later.",
+                        retry_after=self.settings.timeout, reason="busy")
+                self._cond.wait(remaining)
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            if worker.state == "busy":
+                worker.state = "idle"
+            self._cond.notify_all()
+
+    # running -------------------------------------------------------------------------------
+
+    def run(self, job: Job, timeout: float | None = None) -> tuple[bytes, int]:
+        """The serialized answer of ``job`` and its row count, within ``timeout`` seconds.
+
+        :raises QueryTimeout: the budget ran out; the worker was killed and replaced.
+        :raises Unavailable: no worker was free in time, or the worker died.
+        :raises QueryError: the engine refused the query text.
+        :raises Refused: the result has more than ``max_rows`` rows (422).
+        """
+        budget = self.settings.timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        self.start()
+        worker, worker_deadline = self._acquire(deadline)
+        try:
+            conn = worker.conn
+            conn.send(job)
+            if not conn.poll(max(0.0, worker_deadline - time.monotonic())):
+                self._on_timeout(worker, worker_deadline < deadline, budget)
+            reply = conn.recv()
+        except (EOFError, OSError) as exc:
+            self._replace(worker)
+            raise Unavailable("The query worker stopped while running the query (it has been "
+                              "replaced). Retry; if it happens again, simplify the query.",
+                              retry_after=1, reason="worker_lost") from exc
+        self._release(worker)
+        return _unpack(reply)
+
+    def _on_timeout(self, worker: _Worker, fast_lane: bool, budget: float) -> None:
+        self._replace(worker)
+        with self._cond:
+            self.timeouts += 1
+        if fast_lane:
+            raise QueryTimeout(
+                "All main query workers are busy with long queries, and this query did not "
+                f"finish within the {self.settings.fast_lane_timeout:g} s allowed to queries "
+                "while they are. It was stopped. Retry later.",
+                retry_after=budget, reason="fast_lane")
+        raise QueryTimeout(
+            f"The query ran longer than the {budget:g} s limit and was stopped; no partial "
+            "result is sent. Make the query more selective or add a LIMIT.",
+            retry_after=budget, reason="timeout")
+
+    def status(self) -> dict:
+        """Per-worker state, pids, restarts and timeouts (for /health and /metrics)."""
+        with self._cond:
+            return {
+                "started": self._owner == os.getpid(),
+                "workers": [{"lane": w.lane, "state": w.state, "pid": w.pid, "error": w.error}
+                            for w in self._workers],
+                "restarts": self.restarts,
+                "timeouts": self.timeouts,
+            }
+
+    def healthy(self) -> bool:
+        """False when started and no worker is ready, busy or starting."""
+        status = self.status()
+        if not status["started"]:
+            return True
+        return any(w["state"] in ("idle", "busy", "starting") for w in status["workers"])
+
+
+def _unpack(reply: tuple) -> tuple[bytes, int]:
+    kind = reply[0]
+    if kind == "ok":
+        return reply[1] or b"", reply[2]
+    if kind == "rows":
+        raise Refused(
+            f"The result has more than {reply[1]} rows, the most this endpoint returns. "
+            "Nothing was cut: add a LIMIT (and OFFSET to page through it) or make the query "
+            "more selective.", status=422, reason="too_many_rows")
+    if kind == "query":
+        raise QueryError(reply[1])
+    raise Refused(str(reply[1]), reason=str(kind))
+
+
+# --- the store the app serves ----------------------------------------------------------------
+
+class PooledStore(Store):
+    """The in-process store for pages, with the endpoint's queries sent to a :class:`QueryPool`."""
+
+    def __init__(self, local: Store, pool: QueryPool, config):
+        self.local = local
+        self.pool = pool
+        self.max_length = int(config["MAX_QUERY_LENGTH"])
+        self.max_nesting = int(config["MAX_NESTING"])
+        self.max_rows = int(config["MAX_ROWS"])
+        self.allow_list = tuple(config.get("SERVICE_ALLOW_LIST") or ())
+
+    @property
+    def release(self):
+        return self.local.release
+
+    def __getattr__(self, name):
+        return getattr(self.local, name)
+
+    def execute(self, query, *, default_graphs=(), named_graphs=(), accept=None, format=None):
+        """Check ``query``, negotiate, then run it in the pool (see :meth:`QueryPool.run`).
+
+        :raises Refused: the policy refuses the query (400/403) or its result is too big (422).
+        """
+        info = guard.inspect_query(query, max_length=self.max_length,
+                                   max_nesting=self.max_nesting,
+                                   service_allow_list=self.allow_list)
+        for graph in tuple(default_graphs) + tuple(named_graphs):
+            guard.check_graph_iri(graph)
+        results = info.form in _RESULTS_FORMS
+        fmt = formats.negotiate(formats.RESULTS if results else formats.GRAPH, accept, format)
+        job = Job(query, info.form, fmt.key, tuple(default_graphs), tuple(named_graphs),
+                  self.max_rows)
+        body, _rows = self.pool.run(job)
+        form = ("ask" if info.form == "ASK" else "select") if results else "graph"
+        return Answer(body, fmt, form)
+
+    def select(self, query):
+        return self.local.select(query)
+
+    def construct(self, queries, fmt, extra=()):
+        return self.local.construct(queries, fmt, extra)
+
+    def graph(self, name, fmt):
+        return self.local.graph(name, fmt)
+
+    def counts(self):
+        return self.local.counts()
