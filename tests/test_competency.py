@@ -174,3 +174,26 @@ def test_documentation_is_current():
         assert f"## {q.title}" in page, f"{q.title} missing from {cq_docs.DOC_PATH.name}"
         assert f"**Answer.** {q.answer}" in page, f"{q.title}: answer text changed; regenerate"
         assert cq_docs._query_body(q.text) in page, f"{q.title}: query changed; regenerate"
+
+
+def _docid_for(columns: list[str], row: dict, quote_col: str) -> str | None:
+    if quote_col == "quote":
+        return row.get("docid")
+    prefix = quote_col[: -len("Quote")]
+    return row.get(prefix + "Docid", row.get("docid"))
+
+
+def test_expected_quotes_are_verbatim_in_the_documents():
+    """Every expected backing quote is the exact text of the document it names."""
+    documents = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "data" / "documents").glob("*.txt")}
+    for number in NUMBERS:
+        expected = _load_expected(number)
+        for col in (c for c in expected["columns"] if _is_quote_column(c)):
+            for row in expected["rows"]:
+                docid = _docid_for(expected["columns"], row, col)
+                values = row[col] if isinstance(row[col], list) else [row[col]]
+                for value in values:
+                    if value in ("", "*", None):
+                        continue
+                    assert docid in documents, f"cq{number:02d}: unknown document {docid!r}"
+                    assert value in documents[docid], f"cq{number:02d}: {value!r} is not in {docid}"
