@@ -39,9 +39,11 @@ __all__ = [
     "Finding",
     "Report",
     "SEVERITIES",
+    "document_view",
     "evidence",
     "merge",
     "owl",
+    "reasoner_ontology_view",
     "shacl",
 ]
 
