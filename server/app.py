@@ -19,9 +19,11 @@ import re
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.urls import iri_to_uri
 
-from . import config, formats
+from . import config, formats, guard, limits, observability
+from .executor import PooledStore, QueryPool, Settings
 from .vocab import PREFIXES
 from .store import EXTENSION, LocalStore, QueryError, ReleaseError, Store, open_release
 
@@ -58,10 +60,45 @@ def _open_store(app: Flask) -> Store:
         return app.config["STORE"]
     try:
         release = open_release(app.config["RELEASE_DIR"], app.config["BASE_IRI"])
-        return LocalStore(release)
-    except ReleaseError as exc:
+        guard.verify_release(release.path)
+        local = LocalStore(release)
+    except (ReleaseError, guard.ReleaseMismatch) as exc:
         log.error("release unavailable: %s", exc)
         return _UnavailableStore(str(exc))
+    if int(app.config["QUERY_WORKERS"]) <= 0:
+        return local
+    pool = QueryPool(release.path, release.base_iri, Settings.from_config(app.config))
+    return PooledStore(local, pool, app.config)
+
+
+def _register_health(app: Flask) -> None:
+    store = app.extensions[EXTENSION]
+
+    def release() -> dict:
+        try:
+            return {"version": store.release.version, "triples": store.counts()["triples"]}
+        except ReleaseError as exc:
+            raise RuntimeError(str(exc)) from exc
+
+    observability.add_health_check(app, "release", release)
+    if isinstance(store, PooledStore):
+        pool = store.pool
+        observability.add_health_check(
+            app, "query_workers", lambda: pool.status() if pool.healthy() else False)
+        observability.add_metric_source(app, lambda: _pool_gauges(pool))
+
+
+def _pool_gauges(pool: QueryPool) -> list[tuple]:
+    status = pool.status()
+    states: dict[tuple[str, str], int] = {}
+    for worker in status["workers"]:
+        key = (worker["lane"], worker["state"])
+        states[key] = states.get(key, 0) + 1
+    gauges = [("mkg_query_workers", "Query worker processes by lane and state.",
+               {"lane": lane, "state": state}, count) for (lane, state), count in states.items()]
+    gauges.append(("mkg_query_worker_restarts", "Query workers replaced since start.", {},
+                   status["restarts"]))
+    return gauges
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -73,6 +110,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("MAX_CONTENT_LENGTH", int(app.config["MAX_BODY_BYTES"]))
     app.json.sort_keys = False
     app.extensions[EXTENSION] = _open_store(app)
+    observability.init_app(app)
+    limits.init_app(app)
+    _register_health(app)
 
     from . import lookup, pages, reconcile, resources, sparql
 
@@ -172,6 +212,12 @@ def _register_errors(app: Flask) -> None:
     def release_error(exc: ReleaseError):
         return _error(503, "Service Unavailable", f"The data release is not available: {exc}",
                       {"Retry-After": "60"})
+
+    @app.errorhandler(limits.ServiceError)
+    def service_error(exc: limits.ServiceError):
+        observability.note_error(exc)
+        return _error(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), exc.message,
+                      exc.headers)
 
     @app.errorhandler(NotAcceptable)
     def not_acceptable(exc: NotAcceptable):

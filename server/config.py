@@ -34,6 +34,13 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_PER_MINUTE": 600,
     "RATE_LIMIT_BURST": 120,
     "SERVICE_ALLOW_LIST": [],
+    "FAST_LANE_WORKERS": 1,
+    "FAST_LANE_TIMEOUT": 1.0,
+    "WORKER_STACK_MB": 256,
+    "WORKER_START_TIMEOUT": 120.0,
+    "MAX_HEADER_BYTES": 16_384,
+    "RATE_LIMIT_EXEMPT": ["/health", "/metrics"],
+    "ACCESS_LOG": "-",
     "INCOMING_LINKS_LIMIT": 50,
 }
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from . import formats, guard
 from .limits import QueryTimeout, Refused, Unavailable
-from .store import Answer, LocalStore, QueryError, Store, open_release
+from .store import Answer, LocalStore, QueryError, Store, open_release, prefixes
 
 __all__ = ["Job", "PooledStore", "QueryPool", "Settings"]
 
@@ -115,7 +115,7 @@ class _EvaluatingStore(LocalStore):
             triples = list(islice(result, job.max_rows + 1))
             if len(triples) > job.max_rows:
                 return ("rows", job.max_rows)
-            return ("ok", self._serialize(triples, fmt), len(triples))
+            return ("ok", _serialize_triples(triples, fmt, self.iris), len(triples))
         rows = list(islice(result, job.max_rows + 1))
         if len(rows) > job.max_rows:
             return ("rows", job.max_rows)
@@ -126,6 +126,16 @@ def _results_format(fmt):
     import pyoxigraph as ox
 
     return ox.QueryResultsFormat.from_media_type(fmt.media_type)
+
+
+def _serialize_triples(triples, fmt, iris) -> bytes:
+    import pyoxigraph as ox
+
+    rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
+    options = {}
+    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        options["prefixes"] = prefixes(iris)
+    return ox.serialize(triples, format=rdf_format, **options) or b""
 
 
 def _json_term(term) -> dict:
