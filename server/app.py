@@ -1,7 +1,8 @@
 """Web tier: the application factory and the one place where errors become HTTP responses.
 
 ``create_app(test_config=None)`` overlays the settings (``config.load()``, then ``test_config``),
-opens the release once into a :class:`store.LocalStore` (or takes ``STORE`` from the config),
+opens the release once into a :class:`store.LocalStore` (a :class:`store.RemoteStore` when
+``STORE_URL`` names a SPARQL endpoint; or takes a ready ``STORE`` from the config),
 registers the blueprints, maps the error types to HTTP, and adds the cross-cutting response
 headers (CORS for any origin without credentials, gzip with ``Vary: Accept-Encoding``).
 
@@ -25,7 +26,8 @@ from werkzeug.urls import iri_to_uri
 from . import config, formats, guard, limits, observability
 from .executor import PooledStore, QueryPool, Settings
 from .vocab import PREFIXES
-from .store import EXTENSION, LocalStore, QueryError, ReleaseError, Store, open_release
+from .store import (EXTENSION, LocalStore, QueryError, ReleaseError, RemoteStore, Store,
+                    open_release)
 
 __all__ = ["create_app", "serve"]
 
@@ -61,6 +63,8 @@ def _open_store(app: Flask) -> Store:
     try:
         release = open_release(app.config["RELEASE_DIR"], app.config["BASE_IRI"])
         guard.verify_release(release.path)
+        if app.config.get("STORE_URL"):
+            return RemoteStore(release, str(app.config["STORE_URL"]))
         local = LocalStore(release)
     except (ReleaseError, guard.ReleaseMismatch) as exc:
         log.error("release unavailable: %s", exc)

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import urllib.error
+import urllib.request
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
@@ -33,6 +36,7 @@ from .vocab import KINDS, PREFIXES, Iris
 __all__ = [
     "Answer",
     "LocalStore",
+    "RemoteStore",
     "QueryError",
     "Release",
     "ReleaseError",
@@ -269,7 +273,8 @@ class Store(ABC):
         """``{"triples": int, "graphs": {name: int}, "classes": {class IRI: instances}}``."""
 
     def ask(self, query: str) -> bool:
-        """The answer of an ASK query over the union of all graphs."""
+        """The answer of an ASK query over the union of all graphs (``select`` gives one
+        empty row for true, none for false)."""
         rows = self.select(query)
         return bool(rows)
 
@@ -445,18 +450,11 @@ class LocalStore(Store):
             if triple not in seen:
                 seen.add(triple)
                 triples.append(triple)
-        return self._serialize(triples, fmt)
-
-    def _serialize(self, triples, fmt: Format) -> bytes:
-        rdf_format = _RDF_FORMATS[fmt.key]
-        options = {}
-        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
-            options["prefixes"] = prefixes(self.iris)
-        return ox.serialize(triples, format=rdf_format, **options) or b""
+        return _serialize(triples, fmt, self.iris)
 
     def graph(self, name, fmt):
         quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(self.iris.graph(name)))
-        return self._serialize([q.triple for q in quads], fmt)
+        return _serialize([q.triple for q in quads], fmt, self.iris)
 
     def counts(self):
         return self._counts
@@ -466,13 +464,146 @@ class LocalStore(Store):
         for name in RELEASE_FILES.values():
             graph = ox.NamedNode(self.iris.graph(name))
             graphs[name] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
-        rows = self.select(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH "
-            + sparql_iri(self.iris.graph("data"))
-            + " { ?s a ?c } } GROUP BY ?c ORDER BY DESC(?n) ?c"
-        )
-        classes = {row["c"].value: int(row["n"].value) for row in rows if "c" in row}
-        return {"triples": len(self._store), "graphs": graphs, "classes": classes}
+        return {"triples": len(self._store), "graphs": graphs,
+                "classes": _classes(self, self.iris)}
+
+
+class RemoteStore(Store):
+    """A store that forwards every query to a SPARQL 1.1 endpoint (Oxigraph, Fuseki, Virtuoso…).
+
+    The release folder is still read locally (manifest, dumps). Queries with no dataset of their
+    own get the release's four graphs as ``default-graph-uri`` and ``named-graph-uri``, so the
+    engine's default-graph policy (and, on Virtuoso, its system graphs) does not matter.
+    """
+
+    def __init__(self, release: Release, endpoint: str, timeout: float = 30.0):
+        self.release = release
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._graphs = tuple(self.iris.graph(name) for name in RELEASE_FILES.values())
+        self._counts = self._count()
+
+    def _request(self, query: str, accept: str, default_graphs=(), named_graphs=()):
+        """POST the query; return ``(media type, body)``.
+
+        :raises QueryError: the endpoint refuses the query (4xx other than 406).
+        :raises formats.NoAcceptableFormat: the endpoint answers 406.
+        :raises ReleaseError: the endpoint cannot be reached or fails (5xx).
+        """
+        if not default_graphs and not named_graphs and not _FROM.search(query):
+            default_graphs = named_graphs = self._graphs
+        params = urlencode([("default-graph-uri", g) for g in default_graphs]
+                           + [("named-graph-uri", g) for g in named_graphs])
+        request = urllib.request.Request(
+            self.endpoint + ("?" + params if params else ""), data=query.encode("utf-8"),
+            method="POST", headers={"Content-Type": "application/sparql-query", "Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                media = response.headers.get_content_type()
+                return media, response.read()
+        except urllib.error.HTTPError as exc:
+            message = exc.read().decode("utf-8", "replace")
+            if exc.code == 406:
+                raise formats.NoAcceptableFormat(formats.RESULTS + formats.GRAPH) from exc
+            if 400 <= exc.code < 500:
+                raise QueryError(message.strip() or exc.reason) from exc
+            raise ReleaseError(f"SPARQL endpoint failed ({exc.code}): {message[:200]}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise ReleaseError(f"SPARQL endpoint unreachable: {exc}") from exc
+
+    def execute(self, query, *, default_graphs=(), named_graphs=(), accept=None, format=None):
+        offered = formats.RESULTS + formats.GRAPH
+        if format:
+            fmt = formats.by_key(format, offered)
+            if fmt is None:
+                raise formats.BadFormat(f"Unknown format {format!r}.")
+            wanted = fmt.media_type
+        else:
+            wanted = _weighted_accept(offered, accept)
+        media, body = self._request(query, wanted, default_graphs, named_graphs)
+        fmt = next((f for f in offered if f.media_type == media), None)
+        if fmt is None:
+            raise ReleaseError(f"SPARQL endpoint answered with {media}, which is not offered")
+        if format and fmt.key != format and format not in fmt.aliases:
+            raise formats.NoAcceptableFormat(offered)
+        return Answer(body, fmt, "graph" if fmt in formats.GRAPH else "select")
+
+    def select(self, query):
+        _, body = self._request(query, "application/sparql-results+json")
+        data = json.loads(body)
+        if "boolean" in data:  # ASK: one empty row for true, none for false (as LocalStore)
+            return [{}] if data["boolean"] else []
+        _, rows = decode(Answer(body, formats.RESULTS[0], "select"))
+        return rows
+
+    def construct(self, queries, fmt, extra=()):
+        triples: list[ox.Triple] = []
+        seen: set = set()
+        for query in queries:
+            _, body = self._request(query, "application/n-triples")
+            for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
+                if triple not in seen:
+                    seen.add(triple)
+                    triples.append(triple)
+        for s, p, o in extra:
+            triple = ox.Triple(_node(s), ox.NamedNode(p), _node(o))
+            if triple not in seen:
+                seen.add(triple)
+                triples.append(triple)
+        return _serialize(triples, fmt, self.iris)
+
+    def graph(self, name, fmt):
+        graph = sparql_iri(self.iris.graph(name))
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+        return self.construct([query], fmt)
+
+    def counts(self):
+        return self._counts
+
+    def _count(self) -> dict[str, object]:
+        graphs = {}
+        for name in RELEASE_FILES.values():
+            rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH "
+                               f"{sparql_iri(self.iris.graph(name))} {{ ?s ?p ?o }} }}")
+            graphs[name] = int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
+        return {"triples": sum(graphs.values()), "graphs": graphs,
+                "classes": _classes(self, self.iris)}
+
+
+_FROM = re.compile(r"^\s*FROM\s", re.IGNORECASE | re.MULTILINE)
+
+
+def _weighted_accept(offered: tuple[Format, ...], accept: str | None) -> str:
+    """An ``Accept`` header over ``offered`` that keeps the client's q-values and our order.
+
+    :raises formats.NoAcceptableFormat: the client accepts none of them.
+    """
+    client = formats.parse_accept(accept)
+    parts = []
+    for rank, fmt in enumerate(offered):
+        quality = client.quality(fmt.media_type) * (1 - rank / 1000)
+        if quality > 0:
+            parts.append(f"{fmt.media_type};q={quality:.3f}")
+    if not parts:
+        raise formats.NoAcceptableFormat(offered)
+    return ", ".join(parts)
+
+
+def _classes(store: Store, iris: Iris) -> dict[str, int]:
+    rows = store.select(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH "
+        + sparql_iri(iris.graph("data"))
+        + " { ?s a ?c } } GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    return {row["c"].value: int(row["n"].value) for row in rows if "c" in row}
+
+
+def _serialize(triples, fmt: Format, iris: Iris) -> bytes:
+    rdf_format = _RDF_FORMATS[fmt.key]
+    options = {}
+    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        options["prefixes"] = prefixes(iris)
+    return ox.serialize(triples, format=rdf_format, **options) or b""
 
 
 def decode(answer: Answer) -> tuple[list[str], list[dict[str, Term]]]:
