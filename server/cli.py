@@ -45,6 +45,7 @@ def main() -> None:
 @click.option("--version", "version", help="Release version (default: a hash of the inputs).")
 def build(data_dir, release_dir, base_iri, version) -> None:
     """Build, validate and publish a release into release/ (atomic; nothing on failure)."""
+    from .checks import CheckError
     from .release import BuildFailed, build as run_build
     from .sources import SourceErrors
 
@@ -53,6 +54,9 @@ def build(data_dir, release_dir, base_iri, version) -> None:
         built = run_build(settings, data_dir=data_dir and Path(data_dir), version=version)
     except SourceErrors as err:
         _print_problems(err)
+        sys.exit(2)
+    except CheckError as err:
+        click.echo(f"mkg: validation could not run: {err}", err=True)
         sys.exit(2)
     except BuildFailed as err:
         click.echo(err.report.summary(), err=True)
@@ -69,6 +73,7 @@ def build(data_dir, release_dir, base_iri, version) -> None:
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Write a JUnit XML report here (for CI).")
 def validate(data_file, data_dir, report_file, junit_file) -> None:
     """Validate against the ontology and shapes: exit 0 conforms, 1 violations, 2 unusable input."""
+    from .checks import CheckError
     from .validation import ValidationInputError, validate_file, validate_corpus
     from .sources import SourceErrors
 
@@ -78,7 +83,7 @@ def validate(data_file, data_dir, report_file, junit_file) -> None:
     except SourceErrors as err:
         _print_problems(err)
         sys.exit(2)
-    except ValidationInputError as err:
+    except (ValidationInputError, CheckError) as err:
         click.echo(f"mkg: {err}", err=True)
         sys.exit(2)
     click.echo(report.summary())
@@ -102,6 +107,28 @@ def synth(triples, seed, out_dir, fmt) -> None:
     try:
         click.echo(f"mkg: {generate(triples, seed, Path(out_dir), fmt, _settings())}")
     except SynthError as err:
+        click.echo(f"mkg: {err}", err=True)
+        sys.exit(2)
+
+
+@main.command("load-remote")
+@click.option("--gsp", "gsp_url", required=True, help="Graph Store Protocol endpoint of the engine (Oxigraph: http://host:7878/store).")
+@click.option("--query", "query_url", help="Its SPARQL query endpoint, to check what it holds afterwards (Oxigraph: http://host:7878/query).")
+@click.option("--release-dir", type=click.Path(file_okay=False), help="Release to load (default: release/).")
+def load_remote(gsp_url, query_url, release_dir) -> None:
+    """Load the release into an external SPARQL engine, for mkg serve --store URL."""
+    from .remote import LoadError, load_release, verify
+    from .store import ReleaseError, open_release
+
+    settings = _settings(release_dir=release_dir)
+    try:
+        release = open_release(settings["RELEASE_DIR"], settings["BASE_IRI"])
+        for graph in load_release(release, gsp_url):
+            click.echo(f"mkg: loaded {graph}")
+        if query_url:
+            loaded = verify(release, query_url, release.manifest.get("counts", {}).get("triples"))
+            click.echo(f"mkg: the engine holds release {loaded.version}: {loaded.graphs}")
+    except (ReleaseError, LoadError) as err:
         click.echo(f"mkg: {err}", err=True)
         sys.exit(2)
 
