@@ -25,12 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "shapes"
 EXPECT = re.compile(r"^# expect: (\S+) (\S+) (\S+) (\S+) (\S+)\s*$")
 CURIES = {
+    **PREFIXES,
     "mkg": "http://127.0.0.1:8080/ontology#",
     "mkgsh": "http://127.0.0.1:8080/shapes#",
-    "sh": PREFIXES["sh"],
-    "oa": PREFIXES["oa"],
-    "skos": PREFIXES["skos"],
-    "dcterms": PREFIXES["dcterms"],
 }
 
 
@@ -41,6 +38,8 @@ def _fixture_namespace(path: Path) -> str:
 def _expand(curie: str, path: Path) -> str | None:
     if curie == "-":
         return None
+    if curie.startswith("^"):  # an inverse path, rendered as SPARQL property-path text
+        return "^" + _expand(curie[1:], path)
     prefix, _, local = curie.partition(":")
     if prefix == "ex":
         return _fixture_namespace(path) + local
