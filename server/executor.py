@@ -55,6 +55,8 @@ class Settings:
     fast_lane_workers: int = 1
     timeout: float = 5.0
     fast_lane_timeout: float = 1.0
+    spare_workers: int = 1
+    preempt_after: float = 0.25
     max_rows: int = 100_000
     start_timeout: float = 120.0
     stack_bytes: int = 256 * 1024 * 1024
@@ -66,6 +68,8 @@ class Settings:
             fast_lane_workers=int(config.get("FAST_LANE_WORKERS", 1)),
             timeout=float(config["QUERY_TIMEOUT"]),
             fast_lane_timeout=float(config.get("FAST_LANE_TIMEOUT", 1.0)),
+            spare_workers=int(config.get("SPARE_WORKERS", 1)),
+            preempt_after=float(config.get("FAST_LANE_PREEMPT_AFTER", 0.25)),
             max_rows=int(config["MAX_ROWS"]),
             start_timeout=float(config.get("WORKER_START_TIMEOUT", 120.0)),
             stack_bytes=int(config.get("WORKER_STACK_MB", 256)) * 1024 * 1024,
@@ -82,6 +86,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 100_000
+    own_dataset: bool = False  # the query has FROM / FROM NAMED: the engine must honour them
 
 
 # --- worker side -----------------------------------------------------------------------------
@@ -90,7 +95,7 @@ class _EvaluatingStore(LocalStore):
     """The worker's store: evaluates a query and serializes its result, row limit included."""
 
     def evaluate(self, job: Job):
-        options: dict[str, object] = {"use_default_graph_as_union": True}
+        options: dict[str, object] = {"use_default_graph_as_union": not job.own_dataset}
         if job.default_graphs or job.named_graphs:
             import pyoxigraph as ox
 
@@ -226,8 +231,10 @@ def _worker_main(conn: Connection, release_path: str, base_iri: str, stack_bytes
 
 @dataclass(eq=False)
 class _Worker:
-    lane: str  # "main" or "fast"
+    lane: str  # "main", "fast" or "spare" (started and ready, takes the place of a killed one)
     state: str = "new"  # new, starting, idle, busy, dead
+    busy_since: float = 0.0
+    preempted: bool = False
     process: multiprocessing.process.BaseProcess | None = None
     conn: Connection | None = None
     pid: int | None = None
@@ -260,7 +267,9 @@ class QueryPool:
             if self._owner != os.getpid():  # first use, or first use after a fork
                 self._owner = os.getpid()
                 self._closed = False
-                lanes = ["main"] * self.settings.workers + ["fast"] * self.settings.fast_lane_workers
+                lanes = (["main"] * self.settings.workers
+                         + ["fast"] * self.settings.fast_lane_workers
+                         + ["spare"] * self.settings.spare_workers)
                 self._workers = [_Worker(lane) for lane in lanes]
                 for worker in self._workers:
                     self._spawn(worker)
@@ -335,13 +344,47 @@ class QueryPool:
         if conn is not None:
             conn.close()
 
+    def _promote_spare(self, worker: _Worker) -> None:
+        """Give ``worker``'s lane to an idle spare (caller holds the lock); it becomes a spare."""
+        if worker.lane == "spare":
+            return
+        for spare in self._workers:
+            if spare.lane == "spare" and spare.state == "idle":
+                spare.lane, worker.lane = worker.lane, "spare"
+                self._cond.notify_all()
+                return
+
     def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker``'s process (if alive) and start a fresh one in its place."""
+        """Kill ``worker``'s process (if alive); a spare takes its lane; start a fresh one."""
+        with self._cond:
+            self._promote_spare(worker)
         self._stop(worker)
         with self._cond:
             self.restarts += 1
+            worker.preempted = False
             if not self._closed:
                 self._spawn(worker)
+
+    def _preempt(self) -> bool:
+        """Stop the fast-lane query that has run past ``preempt_after`` if a spare is ready.
+
+        Caller holds the lock. The preempted request gets :class:`~limits.Unavailable`.
+        """
+        now = time.monotonic()
+        spare_ready = any(w.lane == "spare" and w.state == "idle" for w in self._workers)
+        for worker in self._workers:
+            if (spare_ready and worker.lane == "fast" and worker.state == "busy"
+                    and not worker.preempted
+                    and now - worker.busy_since > self.settings.preempt_after):
+                worker.preempted = True
+                self._promote_spare(worker)
+                if worker.pid is not None:
+                    try:
+                        os.kill(worker.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                return True
+        return False
 
     # admission -----------------------------------------------------------------------------
 
@@ -350,6 +393,7 @@ class QueryPool:
 
         :raises Unavailable: no worker became free before ``deadline``.
         """
+        arriving = True
         with self._cond:
             while True:
                 if self._closed:
@@ -358,11 +402,15 @@ class QueryPool:
                 for lane in ("main", "fast"):
                     for worker in self._workers:
                         if worker.lane == lane and worker.state == "idle":
-                            worker.state = "busy"
+                            worker.state, worker.busy_since = "busy", time.monotonic()
                             if lane == "fast":
                                 lane_deadline = time.monotonic() + self.settings.fast_lane_timeout
                                 return worker, min(deadline, lane_deadline)
                             return worker, deadline
+                if arriving and self._preempt():
+                    arriving = False
+                    continue
+                arriving = False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise Unavailable(
@@ -398,7 +446,13 @@ class QueryPool:
                 self._on_timeout(worker, worker_deadline < deadline, budget)
             reply = conn.recv()
         except (EOFError, OSError) as exc:
+            preempted = worker.preempted
             self._replace(worker)
+            if preempted:
+                raise Unavailable(
+                    "All query workers are busy with long queries; this query was stopped "
+                    f"after {self.settings.preempt_after:g} s to let a newer one run. Retry "
+                    "later.", retry_after=self.settings.timeout, reason="preempted") from exc
             raise Unavailable("The query worker stopped while running the query (it has been "
                               "replaced). Retry; if it happens again, simplify the query.",
                               retry_after=1, reason="worker_lost") from exc
@@ -486,7 +540,7 @@ class PooledStore(Store):
         results = info.form in _RESULTS_FORMS
         fmt = formats.negotiate(formats.RESULTS if results else formats.GRAPH, accept, format)
         job = Job(query, info.form, fmt.key, tuple(default_graphs), tuple(named_graphs),
-                  self.max_rows)
+                  self.max_rows, own_dataset=bool(info.dataset))
         body, _rows = self.pool.run(job)
         form = ("ask" if info.form == "ASK" else "select") if results else "graph"
         return Answer(body, fmt, form)
