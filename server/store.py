@@ -334,7 +334,8 @@ class Store(ABC):
 def describe_queries(iris: Iris, iri: str, incoming_limit: int) -> list[str]:
     """The CONSTRUCT queries whose union is the description of ``iri``."""
     node = sparql_iri(iri)
-    labels = "VALUES ?lp { " + " ".join(_LABEL_PREDICATES[:3]) + " }"
+    # FILTER, not VALUES: Oxigraph joins a leading VALUES ?lp with every label triple first
+    labels = "FILTER(?lp IN (" + ", ".join(_LABEL_PREDICATES[:3]) + "))"
     about = f"?a mkg:assertedSubject|mkg:assertedObject {node} ."
     queries = [
         f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}",
