@@ -42,6 +42,8 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_EXEMPT": ["/health", "/metrics"],
     "ACCESS_LOG": "-",
     "INCOMING_LINKS_LIMIT": 50,
+    # Web tier: answer from this SPARQL 1.1 endpoint instead of the embedded store ("" = embedded)
+    "STORE_URL": "",
 }
 
 

@@ -3,8 +3,7 @@
 Owns ``/id/{kind}/{slug}`` (303 See Other to the page or a data document, by ``Accept``),
 ``/data/{kind}/{slug}[.ext]`` (the description in Turtle, N-Triples, RDF/XML or JSON-LD, with
 ``Content-Location``, ``Link``, ``ETag`` and ``Last-Modified``), the dataset description
-(``/.well-known/void``), the release dumps (``/releases/{version|latest}/{file}``) and
-``/health``.
+(``/.well-known/void``), the release dumps (``/releases/{version|latest}/{file}``); ``/health`` lives in ``observability``.
 
 May import: flask, werkzeug, config, vocab, formats, store.
 """
@@ -13,13 +12,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_file
+from flask import Blueprint, current_app, redirect, request, send_file
 from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
 from .lookup import archived_file, check_retired
-from .store import EXTENSION, ReleaseError, Store, Term
+from .store import EXTENSION, Store, Term
 
 __all__ = ["bp"]
 
@@ -130,7 +129,7 @@ def _metadata(store: Store, iri: str, document: str) -> list[tuple]:
     return triples
 
 
-# --- dataset description, dumps, health -------------------------------------------------------
+# --- dataset description and dumps ---------------------------------------------------------------
 
 @bp.route("/.well-known/void")
 def void():
@@ -166,21 +165,3 @@ def release_file(version: str, name: str):
     response.set_etag(digest)
     response.headers["Content-Location"] = f"/releases/{release.version}/{name}"
     return response.make_conditional(request)
-
-
-@bp.route("/health")
-def health():
-    store = _store()
-    try:
-        counts = store.counts()
-        release = store.release
-        store.select("ASK { }")
-    except ReleaseError as exc:
-        response = jsonify(status="unavailable", error=str(exc))
-        response.status_code = 503
-        response.headers["Retry-After"] = "60"
-        return response
-    response = jsonify(status="ok", version=release.version, triples=counts["triples"],
-                       base_iri=release.base_iri)
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -177,10 +177,23 @@ def release_dir(tmp_path_factory) -> Path:
     return write_release(tmp_path_factory.mktemp("release"))
 
 
+def started(app):
+    """``app`` with its query workers (if it has a pool) running; stops them afterwards."""
+    pool = getattr(app.extensions["mkg.store"], "pool", None)
+    if pool is not None:
+        pool.start(wait=True)
+    try:
+        yield app
+    finally:
+        if pool is not None:
+            pool.close()
+
+
 @pytest.fixture(scope="session")
 def app(release_dir):
-    return create_app({"RELEASE_DIR": str(release_dir), "TESTING": True,
-                       "INCOMING_LINKS_LIMIT": 3, "QUERIES_DIR": str(release_dir / "no-queries")})
+    yield from started(create_app({
+        "RELEASE_DIR": str(release_dir), "TESTING": True, "RATE_LIMIT_PER_MINUTE": 0,
+        "INCOMING_LINKS_LIMIT": 3, "QUERIES_DIR": str(release_dir / "no-queries")}))
 
 
 class Server:

@@ -245,21 +245,23 @@ def test_health(server, http):
     assert r.headers["Content-Type"] == "application/json"
     body = r.json()
     assert body["status"] == "ok"
-    assert body["version"] == VERSION
-    assert body["triples"] > 100
+    assert body["checks"]["release"]["detail"]["version"] == VERSION
+    assert body["checks"]["release"]["detail"]["triples"] > 100
 
 
 def test_health_503_without_release(tmp_path):
     from server.app import create_app
 
-    app = create_app({"RELEASE_DIR": str(tmp_path / "missing")})
+    app = create_app({"RELEASE_DIR": str(tmp_path / "missing"), "QUERY_WORKERS": 0})
     client = app.test_client()
     r = client.get("/health")
     assert r.status_code == 503
-    assert r.headers["Retry-After"] == "60"
-    assert json.loads(r.data)["status"] == "unavailable"
+    assert json.loads(r.data)["status"] == "failing"
     q = client.get("/sparql?query=ASK{}")
     assert q.status_code == 503
+    assert q.headers["Retry-After"] == "60"
+    p = client.get("/page/org/jund-al-khilafah")
+    assert p.status_code == 503
 
 
 def test_corrupt_release_is_refused(tmp_path):
@@ -268,7 +270,7 @@ def test_corrupt_release_is_refused(tmp_path):
 
     root = write_release(tmp_path)
     (root / "current" / "data.nt").write_text("tampered\n", encoding="utf-8")
-    app = create_app({"RELEASE_DIR": str(root)})
+    app = create_app({"RELEASE_DIR": str(root), "QUERY_WORKERS": 0})
     r = app.test_client().get("/health")
     assert r.status_code == 503
-    assert "does not match its manifest checksum" in json.loads(r.data)["error"]
+    assert "data.nt" in r.get_data(as_text=True)

@@ -203,7 +203,7 @@ def test_format_for_other_query_form_is_406(server, http):
 
 
 def test_syntax_error_is_400_with_message(server, http):
-    r = http.get(server.url("/sparql"), params={"query": "SELEKT * WHERE { ?s ?p ?o }"})
+    r = http.get(server.url("/sparql"), params={"query": "SELECT * WHERE { ?s ?p }"})
     assert r.status_code == 400
     assert r.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert r.text.startswith("400 Bad Request\n\nThe query could not be run: ")
@@ -266,7 +266,7 @@ def test_update_via_post_is_403_and_data_unchanged(server, http):
     both = http.post(server.url("/sparql"), data={"update": update, "query": ASK})
     assert both.status_code == 400
     as_query = http.post(server.url("/sparql"), data={"query": update})
-    assert as_query.status_code == 400
+    assert as_query.status_code == 403
     check = http.get(server.url("/sparql"), params={"query": f"ASK {{ <{BASE}id/org/x> ?p ?o }}"})
     assert check.json()["boolean"] is False
 
