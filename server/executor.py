@@ -264,7 +264,7 @@ class QueryPool:
         :raises Unavailable: ``wait`` and the workers are not ready in ``start_timeout``.
         """
         with self._cond:
-            if self._owner != os.getpid():  # first use, or first use after a fork
+            if self._owner != os.getpid() or self._closed:  # first use, after a fork or close
                 self._owner = os.getpid()
                 self._closed = False
                 lanes = (["main"] * self.settings.workers
