@@ -31,6 +31,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.connection import Connection
@@ -253,6 +254,7 @@ class QueryPool:
         self._ctx = multiprocessing.get_context("spawn")
         self._cond = threading.Condition()
         self._workers: list[_Worker] = []
+        self._queue: deque[object] = deque()  # waiting queries, first come first served
         self._owner: int | None = None
         self._closed = False
 
@@ -393,31 +395,58 @@ class QueryPool:
 
         :raises Unavailable: no worker became free before ``deadline``.
         """
-        arriving = True
+        ticket = object()
         with self._cond:
-            while True:
-                if self._closed:
-                    raise Unavailable("The query service is shutting down.", retry_after=5,
-                                      reason="closed")
-                for lane in ("main", "fast"):
-                    for worker in self._workers:
-                        if worker.lane == lane and worker.state == "idle":
-                            worker.state, worker.busy_since = "busy", time.monotonic()
-                            if lane == "fast":
-                                lane_deadline = time.monotonic() + self.settings.fast_lane_timeout
-                                return worker, min(deadline, lane_deadline)
-                            return worker, deadline
-                if arriving and self._preempt():
-                    arriving = False
-                    continue
+            self._queue.append(ticket)
+            try:
+                return self._wait_turn(ticket, deadline)
+            finally:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
+
+    def _wait_turn(self, ticket: object, deadline: float) -> tuple[_Worker, float]:
+        """The admission loop of :meth:`_acquire` (caller holds the lock).
+
+        Waiting queries are served first come, first served. A query arriving while every
+        worker is busy may preempt a long fast-lane query, and then takes the freed lane.
+        """
+        arriving = True
+        while True:
+            if self._closed:
+                raise Unavailable("The query service is shutting down.", retry_after=5,
+                                  reason="closed")
+            if self._queue[0] is ticket:
+                taken = self._take_idle(deadline)
+                if taken is not None:
+                    return taken
+            if arriving:
                 arriving = False
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Unavailable(
-                        "Every query worker is busy; the query waited its whole time budget "
-                        f"({self.settings.timeout:g} s) for one. Retry later.",
-                        retry_after=self.settings.timeout, reason="busy")
-                self._cond.wait(remaining)
+                if self._preempt():
+                    taken = self._take_idle(deadline)
+                    if taken is not None:
+                        return taken
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._busy()
+            self._cond.wait(remaining)
+
+    def _take_idle(self, deadline: float) -> tuple[_Worker, float] | None:
+        """Mark an idle worker busy (main lane first); None when there is none."""
+        for lane in ("main", "fast"):
+            for worker in self._workers:
+                if worker.lane == lane and worker.state == "idle":
+                    worker.state, worker.busy_since = "busy", time.monotonic()
+                    if lane == "fast":
+                        return worker, min(deadline,
+                                           time.monotonic() + self.settings.fast_lane_timeout)
+                    return worker, deadline
+        return None
+
+    def _busy(self) -> Unavailable:
+        return Unavailable(
+            "Every query worker is busy; the query waited its whole time budget "
+            f"({self.settings.timeout:g} s) for one. Retry later.",
+            retry_after=self.settings.timeout, reason="busy")
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:
