@@ -54,7 +54,7 @@ _LANG = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _NAME = re.compile(
     r"(?:[A-Za-z_\u00C0-\U000EFFFF][\w\-.\u00B7\u00C0-\U000EFFFF]*)?"
     r"(?::(?:[\w\-.:\u00B7\u00C0-\U000EFFFF]|%[0-9A-Fa-f]{2}|\\.)*)?")
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _PUNCT2 = ("^^", "&&", "||", "!=", "<=", ">=", "<<", ">>")
 
 
@@ -137,8 +137,8 @@ def _lex_one(text: str, pos: int) -> tuple[Token | None, int]:
         match = _LANG.match(text, pos)
         if match:
             return Token("lang", match.group(), pos), match.end()
-    if char.isdigit() or (char == "." and text[pos + 1:pos + 2].isdigit()):
-        match = _NUMBER.match(text, pos)
+    match = _NUMBER.match(text, pos) if char in "0123456789." else None
+    if match:
         return Token("number", match.group(), pos), match.end()
     match = _NAME.match(text, pos)
     if match and match.end() > pos:

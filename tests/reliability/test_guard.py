@@ -173,3 +173,7 @@ def test_verify_release_refuses_a_missing_file_or_manifest(tmp_path):
     (folder / "manifest.json").unlink()
     with pytest.raises(ReleaseMismatch, match="no readable manifest.json"):
         verify_release(folder)
+
+
+def test_unicode_digits_are_not_numbers_issue_fuzz():
+    assert [t.kind for t in tokenize("² ١ 1.5")] == ["punct", "name", "number"]
