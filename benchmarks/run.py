@@ -273,8 +273,20 @@ def wrk(server: Server, lines: list[str], clients: int, seconds: int, work: Path
             "p99_ms": round(summary["p99_us"] / 1000, 3), "errors": errors, "requests": summary["requests"]}
 
 
+def warm_all(server: Server, clients: int = 8) -> None:
+    """Send ``clients`` concurrent probes so every worker (and its query pool) is up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    probe = server.sparql_path + "?" + urlencode({"query": "ASK { ?s ?p ?o }"})
+    for _ in range(3):
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(lambda _: get(server.port, probe, "application/sparql-results+json"), range(clients)))
+
+
 def measure(server: Server, queries: list[Query], iris: list[str], args, work: Path, load_extra: float) -> dict:
-    result = {"load_s": round(server.wait_ready() + load_extra, 2)}
+    server.wait_ready()
+    warm_all(server)
+    result = {"load_s": round(time.monotonic() - server.started + load_extra, 2)}
     result["memory_after_load"] = memory(server.pids())
     latency, counts, errors = single_client(server, queries, args.reps)
     result.update(latency_ms=latency, counts=counts, errors=errors)
@@ -287,7 +299,8 @@ def measure(server: Server, queries: list[Query], iris: list[str], args, work: P
         if status != 200:
             errors[f"deref {local}"] = f"HTTP {status}"
     result["deref_median_ms"] = round(statistics.median(deref_lat) * 1000, 3)
-    mix_lines = [f"GET\t{sparql_path(server, q)}\t{q.accept}" for q in queries if q.name not in errors]
+    mix_lines = [f"GET\t{sparql_path(server, q)}\t{q.accept}" for q in queries
+                 if q.in_mix and q.name not in errors]
     deref_lines = ["GET\t{}\t{}".format(*deref_path(server, local)) for local in iris]
     result["throughput"] = {}
     for clients in args.clients:
@@ -315,7 +328,8 @@ def run_size(size: str, args) -> dict:
     release = (release_root / "current").resolve()
     manifest = json.loads((release / "manifest.json").read_text())
     queries, iris = mix(args.seed), deref_iris(args.seed)
-    out = {"triples": manifest["counts"]["triples"], "queries": {q.name: q.text for q in queries}, "systems": {}}
+    out = {"triples": manifest["counts"]["triples"], "queries": {q.name: q.text for q in queries},
+           "mix": [q.name for q in queries if q.in_mix], "systems": {}}
     for name in args.systems:
         print(f"[{size}] {name} ...", flush=True)
         server, extra = None, 0.0
@@ -343,7 +357,7 @@ def run_size(size: str, args) -> dict:
             if server is not None:
                 server.stop()
         print(f"  {json.dumps(summary_line(out['systems'][name]))}", flush=True)
-    out["ratios"] = ratios(out["systems"])
+    out["ratios"] = ratios(out["systems"], {q.name for q in queries if q.in_mix})
     out["count_mismatches"] = mismatches(out["systems"], queries)
     return out
 
@@ -353,6 +367,7 @@ def summary_line(result: dict) -> dict:
         return result
     tp = result["throughput"]
     return {"load_s": result["load_s"], "pss_mb": result["memory_after_load"]["pss"] // 2**20,
+            "pss_after_test_mb": result["memory_after_load_test"]["pss"] // 2**20,
             "geo_ms": geomean(result["latency_ms"].values()),
             **{k: v["rps"] for k, v in tp.items()}, "errors": len(result["errors"])}
 
@@ -362,7 +377,7 @@ def geomean(values) -> float:
     return round(math.exp(sum(math.log(v) for v in values) / len(values)), 3) if values else float("nan")
 
 
-def ratios(systems: dict) -> dict:
+def ratios(systems: dict, mix_names: set[str]) -> dict:
     """Each system against Oxigraph (latency: lower is better; throughput: higher is better)."""
     ref = systems.get("oxigraph")
     if not ref or "failed" in ref:
@@ -371,9 +386,10 @@ def ratios(systems: dict) -> dict:
     for name, res in systems.items():
         if name == "oxigraph" or "failed" in res:
             continue
-        common = [q for q in res["latency_ms"] if q in ref["latency_ms"]]
+        common = [q for q in res["latency_ms"] if q in ref["latency_ms"] and q in mix_names]
         r = {"latency_geomean": geomean(res["latency_ms"][q] / ref["latency_ms"][q] for q in common),
-             "pss": round(res["memory_after_load"]["pss"] / ref["memory_after_load"]["pss"], 2),
+             "pss": round(res["memory_after_load_test"]["pss"] / ref["memory_after_load_test"]["pss"], 2),
+             "pss_after_load": round(res["memory_after_load"]["pss"] / ref["memory_after_load"]["pss"], 2),
              "rss": round(res["memory_after_load"]["rss"] / ref["memory_after_load"]["rss"], 2),
              "load": round(res["load_s"] / ref["load_s"], 2)}
         for key, value in res["throughput"].items():
@@ -405,20 +421,23 @@ def markdown(results: dict) -> str:
              f"({results['machine']['platform']}); wrk {results['settings']['seconds']} s per point; "
              "no response cache.", ""]
     for size, res in results["sizes"].items():
+        mix_names = set(res.get("mix", res["queries"]))
         lines += [f"### {size} ({res['triples']:,} triples)", "",
-                  "| system | load s | PSS MB | RSS MB | latency geomean ms | mix req/s c4 | mix req/s c8 | mix p99 ms c8 | deref req/s c8 |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| system | load s | PSS MB loaded | PSS MB after load test | RSS MB after load test | latency geomean ms | mix req/s c4 | mix req/s c8 | mix p99 ms c8 | deref req/s c8 | deref p99 ms c8 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, r in res["systems"].items():
             if "failed" in r:
                 lines.append(f"| {name} | failed: {r['failed']} |||||||")
                 continue
             t = r["throughput"]
             lines.append(
-                f"| {name} | {r['load_s']} | {r['memory_after_load']['pss'] // 2**20} | {r['memory_after_load']['rss'] // 2**20} "
-                f"| {geomean(r['latency_ms'].values())} | {t.get('mix_c4', {}).get('rps', '')} | {t.get('mix_c8', {}).get('rps', '')} "
-                f"| {t.get('mix_c8', {}).get('p99_ms', '')} | {t.get('deref_c8', {}).get('rps', '')} |")
+                f"| {name} | {r['load_s']} | {r['memory_after_load']['pss'] // 2**20} "
+                f"| {r['memory_after_load_test']['pss'] // 2**20} | {r['memory_after_load_test']['rss'] // 2**20} "
+                f"| {geomean(v for q, v in r['latency_ms'].items() if q in mix_names)} | {t.get('mix_c4', {}).get('rps', '')} "
+                f"| {t.get('mix_c8', {}).get('rps', '')} | {t.get('mix_c8', {}).get('p99_ms', '')} "
+                f"| {t.get('deref_c8', {}).get('rps', '')} | {t.get('deref_c8', {}).get('p99_ms', '')} |")
         lines += ["", "Ratios to Oxigraph (latency: < 1 is faster; throughput and memory: as measured):", "",
-                  "| system | latency geomean | mix c8 | deref c8 | PSS | load |", "|---|---:|---:|---:|---:|---:|"]
+                  "| system | latency geomean | mix c8 | deref c8 | PSS (after load test) | load |", "|---|---:|---:|---:|---:|---:|"]
         for name, r in res["ratios"].items():
             if name == "mkg_vs_rdflib":
                 continue
