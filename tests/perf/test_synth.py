@@ -112,3 +112,11 @@ def test_cli_writes_a_folder_that_builds(tmp_path):
 def test_size_must_be_positive(triples):
     with pytest.raises(synth.SynthError, match="must be positive"):
         synth.shard_count(triples)
+
+
+def test_one_shard_passes_mkg_validate(tmp_path):
+    """The generated curation files conform to the shapes and the ontology (HermiT per document)."""
+    synth.write_yaml(synth.TRIPLES_PER_SHARD, 1, tmp_path / "data")
+    result = CliRunner().invoke(main, ["validate", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Validation conforms: 0 violation(s)")
