@@ -29,7 +29,7 @@ from .vocab import PREFIXES
 from .store import (EXTENSION, LocalStore, QueryError, ReleaseError, RemoteStore, Store,
                     open_release)
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def _open_store(app: Flask) -> Store:
     if int(app.config["QUERY_WORKERS"]) <= 0:
         return local
     pool = QueryPool(release.path, release.base_iri, Settings.from_config(app.config))
+    pool.start()  # warm up now, without blocking: a query that comes first waits within its budget
     return PooledStore(local, pool, app.config)
 
 
@@ -131,14 +132,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_cors)
     app.after_request(_compress)
     return app
-
-
-def serve(host: str = "127.0.0.1", port: int = 8080, release_dir: str | None = None) -> None:
-    """Run the publisher on Werkzeug's threaded server (local use; production: gunicorn)."""
-    from werkzeug.serving import run_simple
-
-    overrides = {"RELEASE_DIR": str(release_dir)} if release_dir else None
-    run_simple(host, port, create_app(overrides), threaded=True)
 
 
 # --- templates -------------------------------------------------------------------------------

@@ -138,7 +138,9 @@ def load_remote(gsp_url, query_url, release_dir) -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--release-dir", type=click.Path(file_okay=False), help="Release to serve (default: release/).")
 @click.option("--store", "store_url", help="Serve from this external SPARQL 1.1 endpoint instead of the embedded store.")
-def serve(host, port, release_dir, store_url) -> None:
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per gunicorn worker.")
+def serve(host, port, release_dir, store_url, workers, threads) -> None:
     """Serve the release over HTTP (builds it first if there is none)."""
     settings = _settings(release_dir=release_dir)
     current = Path(settings["RELEASE_DIR"]) / "current"
@@ -155,13 +157,10 @@ def serve(host, port, release_dir, store_url) -> None:
         except BuildFailed as err:
             click.echo(err.report.summary(), err=True)
             sys.exit(1)
-    from .app import create_app
-
     overrides = {"RELEASE_DIR": settings["RELEASE_DIR"]}
     if store_url:
         overrides["STORE_URL"] = store_url
-    app = create_app(overrides)
-    click.echo(f"mkg: serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)")
-    from werkzeug.serving import run_simple
+    click.echo(f"mkg: serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql); Ctrl-C stops")
+    from .wsgi import run_gunicorn
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_gunicorn(overrides, bind=f"{host}:{port}", workers=workers, threads=threads)

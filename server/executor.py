@@ -2,7 +2,7 @@
 
 Owns :class:`QueryPool` and :class:`PooledStore`.
 
-- Each worker is a process (``multiprocessing``, ``spawn``) that opens the release once (the
+- Each worker is a process (``multiprocessing``, forked by a fork server) that opens the release once (the
   resolved version folder, so a worker started after a swap of ``release/current`` still serves
   the version the server started with), evaluates queries in a thread with a large stack, and
   serializes the result to bytes with pyoxigraph's serializers. Only bytes cross the pipe.
@@ -242,6 +242,15 @@ class _Worker:
     error: str | None = field(default=None, repr=False)
 
 
+def _context():
+    """Workers start from a fork server that has already imported this module: a replacement is
+    ready in the time it takes to load the release, not to start Python (which matters when a
+    worker is killed under load). The fork server is single-threaded, so forking is safe."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
 class QueryPool:
     """Worker processes that answer :class:`Job` values, each under a deadline."""
 
@@ -251,7 +260,7 @@ class QueryPool:
         self.settings = settings
         self.restarts = 0
         self.timeouts = 0
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = _context()
         self._cond = threading.Condition()
         self._workers: list[_Worker] = []
         self._queue: deque[object] = deque()  # waiting queries, first come first served

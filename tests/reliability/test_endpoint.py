@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from conftest import HEAVY, TEST_CONFIG
+from .conftest import HEAVY, TEST_CONFIG
 from server.store import EXTENSION
 
 BUDGET = TEST_CONFIG["QUERY_TIMEOUT"]

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import make_app, point_current, running, write_release
+from .conftest import make_app, point_current, running, write_release
 from server.limits import RateLimited, RateLimiter
 
 

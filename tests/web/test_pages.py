@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import BASE, CLAIM, DENIAL, DOC1_TEXT, GANG, NAME, VERSION
+from .conftest import BASE, CLAIM, DENIAL, DOC1_TEXT, GANG, NAME, VERSION
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, started
+from .conftest import Server, started
 from server.app import create_app
 from server.config import PROJECT_ROOT
 

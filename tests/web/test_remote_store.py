@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import BASE, Server
+from .conftest import BASE, Server
 from server.app import create_app
 from server.store import RELEASE_FILES, RemoteStore
 

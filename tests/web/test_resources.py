@@ -9,7 +9,7 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from conftest import BASE, VERSION
+from .conftest import BASE, VERSION
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ORG = "/id/org/jund-al-khilafah"
@@ -265,7 +265,7 @@ def test_health_503_without_release(tmp_path):
 
 
 def test_corrupt_release_is_refused(tmp_path):
-    from conftest import write_release
+    from .conftest import write_release
     from server.app import create_app
 
     root = write_release(tmp_path)

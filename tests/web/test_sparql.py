@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from conftest import BASE
+from .conftest import BASE
 
 SELECT = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
           "SELECT ?label WHERE { <" + BASE + "id/org/jund-al-khilafah> skos:prefLabel ?label }")
