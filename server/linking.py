@@ -4,8 +4,7 @@ Owns, as pure functions usable by both tiers:
 
 - the allow-list of verified external identifiers (``data/verified-links.yaml``) and the check
   that every ``links:`` entry of the curated entities is on it (:func:`check_links`);
-- the triples the build writes for links (:func:`link_triples`), for retired ids
-  (:func:`retirement_triples`) and the VoID linksets (:func:`linksets`);
+- the VoID linksets the build writes (:func:`linksets`);
 - external IRI forms (:func:`external_iri`, :func:`parse_external`);
 - name normalisation and fuzzy scoring for lookup and reconciliation (:func:`normalise`,
   :func:`translit_key`, :func:`similarity`);
@@ -26,7 +25,7 @@ from typing import Any
 
 import yaml
 from rdflib import Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD, DCTERMS
+from rdflib.namespace import RDF, SKOS, XSD, DCTERMS
 
 from server.vocab import Iris
 
@@ -34,20 +33,15 @@ __all__ = [
     "TARGETS",
     "LinkError",
     "LinkProblem",
-    "Retirement",
     "VerifiedLink",
     "VerifiedLinks",
     "check_links",
-    "check_retired",
     "dataset_jsonld",
     "external_iri",
-    "link_triples",
     "linksets",
-    "load_retired",
     "load_verified",
     "normalise",
     "parse_external",
-    "retirement_triples",
     "similarity",
     "translit_key",
 ]
@@ -128,18 +122,6 @@ class LinkProblem:
 
     def __str__(self) -> str:
         return f"{self.entity}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Retirement:
-    """A retired id: merged into ``replaced_by`` (an entity id) or removed (``None``)."""
-
-    id: str
-    replaced_by: str | None
-    reason: str
-
-
-# --------------------------------------------------------------------------- external IRIs
 
 
 def external_iri(target: str, ident: str) -> str:
@@ -257,42 +239,6 @@ def check_links(entities: object, verified: VerifiedLinks) -> list[LinkProblem]:
 # --------------------------------------------------------------------------- triples for the build
 
 
-def _link_node(iris: Iris, entity_id: str, target: str, ident: str) -> URIRef:
-    return URIRef(iris.mint("assertion", f"link-{entity_id.replace('/', '-')}-{target}-{ident}"))
-
-
-def link_triples(entity_id: str, links: Iterable[object], verified: VerifiedLinks,
-                 iris: Iris) -> list[tuple]:
-    """The triples for one entity's verified links, with provenance.
-
-    ``<entity> skos:exactMatch <external>`` for every link, plus ``owl:sameAs`` when the
-    allow-list row says ``identity: certain``. Each link is also described by a reified
-    statement ``{base}id/assertion/link-{kind}-{slug}-{target}-{id}`` (``rdf:Statement``) with
-    ``dcterms:source`` = where it was verified and ``rdfs:label`` = the name it was verified for.
-    Links not on the allow-list are skipped (:func:`check_links` has already failed the build).
-    """
-    subject = URIRef(iris.entity(entity_id))
-    triples: list[tuple] = []
-    for link in links:
-        row = verified.get(str(_field(link, "target")), str(_field(link, "id")))
-        if row is None:
-            continue
-        obj = URIRef(row.iri)
-        triples.append((subject, SKOS.exactMatch, obj))
-        if row.identity_certain:
-            triples.append((subject, OWL.sameAs, obj))
-        node = _link_node(iris, entity_id, row.target, row.id)
-        triples += [
-            (node, RDF.type, RDF.Statement),
-            (node, RDF.subject, subject),
-            (node, RDF.predicate, SKOS.exactMatch),
-            (node, RDF.object, obj),
-            (node, DCTERMS.source, Literal(str(_field(link, "verified_in") or row.verified_in))),
-            (node, RDFS.label, Literal(f"{entity_id} = {TARGETS[row.target].title} {row.id} ({row.label})")),
-        ]
-    return triples
-
-
 def linkset_iri(iris: Iris, target: str) -> str:
     return iris.mint("dataset", f"mkg-{target}")
 
@@ -327,48 +273,6 @@ def linksets(graph: Any, iris: Iris) -> list[tuple]:
             (other, DCTERMS.title, Literal(target.title)),
             (other, URIRef(VOID + "uriSpace"), Literal(target.uri_space)),
         ]
-    return triples
-
-
-# --------------------------------------------------------------------------- retired ids
-
-
-def load_retired(path: str | Path) -> dict[str, Retirement]:
-    """Read ``data/retired.yaml`` (id → {replaced_by, reason}); raise :class:`LinkError`."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    if not isinstance(raw, Mapping):
-        raise LinkError(f"{path}: expected a mapping of retired ids")
-    retired: dict[str, Retirement] = {}
-    for old, entry in raw.items():
-        if not isinstance(entry, Mapping) or not entry.get("reason"):
-            raise LinkError(f"{path}: {old}: expected {{replaced_by: id or null, reason: text}}")
-        new = entry.get("replaced_by")
-        retired[str(old)] = Retirement(str(old), str(new) if new else None, str(entry["reason"]))
-    return retired
-
-
-def check_retired(retired: Mapping[str, Retirement], entity_ids: Iterable[str]) -> list[LinkProblem]:
-    """Problems: a retired id defined again, or replaced by an id that is not defined."""
-    defined = set(entity_ids)
-    problems = []
-    for old, entry in retired.items():
-        if old in defined:
-            problems.append(LinkProblem(old, "is retired in data/retired.yaml but defined again. "
-                                        "Retired ids are never reused: pick a new id."))
-        if entry.replaced_by and entry.replaced_by not in defined:
-            problems.append(LinkProblem(old, f"replaced_by {entry.replaced_by} is not a defined entity. "
-                                        "Point it at an id in data/entities/*.yaml, or write null."))
-    return problems
-
-
-def retirement_triples(retired: Mapping[str, Retirement], iris: Iris) -> list[tuple]:
-    """``<old> owl:deprecated true ; rdfs:comment reason [; dcterms:isReplacedBy <new>]``."""
-    triples: list[tuple] = []
-    for old, entry in sorted(retired.items()):
-        subject = URIRef(iris.entity(old))
-        triples += [(subject, OWL.deprecated, Literal(True)), (subject, RDFS.comment, Literal(entry.reason))]
-        if entry.replaced_by:
-            triples.append((subject, DCTERMS.isReplacedBy, URIRef(iris.entity(entry.replaced_by))))
     return triples
 
 

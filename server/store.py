@@ -438,20 +438,8 @@ class LocalStore(Store):
         return rows
 
     def construct(self, queries, fmt, extra=()):
-        triples: list[ox.Triple] = []
-        seen: set = set()
-        for query in queries:
-            result = self._query(query, use_default_graph_as_union=True)
-            for triple in result:
-                if triple not in seen:
-                    seen.add(triple)
-                    triples.append(triple)
-        for s, p, o in extra:
-            triple = ox.Triple(_node(s), ox.NamedNode(p), _node(o))
-            if triple not in seen:
-                seen.add(triple)
-                triples.append(triple)
-        return _serialize(triples, fmt, self.iris)
+        results = (self._query(query, use_default_graph_as_union=True) for query in queries)
+        return _serialize(_distinct_triples(results, extra), fmt, self.iris)
 
     def graph(self, name, fmt):
         quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(self.iris.graph(name)))
@@ -538,20 +526,9 @@ class RemoteStore(Store):
         return rows
 
     def construct(self, queries, fmt, extra=()):
-        triples: list[ox.Triple] = []
-        seen: set = set()
-        for query in queries:
-            _, body = self._request(query, "application/n-triples")
-            for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-                if triple not in seen:
-                    seen.add(triple)
-                    triples.append(triple)
-        for s, p, o in extra:
-            triple = ox.Triple(_node(s), ox.NamedNode(p), _node(o))
-            if triple not in seen:
-                seen.add(triple)
-                triples.append(triple)
-        return _serialize(triples, fmt, self.iris)
+        results = (ox.parse(self._request(query, "application/n-triples")[1], format=ox.RdfFormat.N_TRIPLES)
+                   for query in queries)
+        return _serialize(_distinct_triples(results, extra), fmt, self.iris)
 
     def graph(self, name, fmt):
         graph = sparql_iri(self.iris.graph(name))
@@ -597,6 +574,18 @@ def _classes(store: Store, iris: Iris) -> dict[str, int]:
         + " { ?s a ?c } } GROUP BY ?c ORDER BY DESC(?n) ?c"
     )
     return {row["c"].value: int(row["n"].value) for row in rows if "c" in row}
+
+
+def _distinct_triples(results, extra=()) -> list:
+    """The triples of several CONSTRUCT results plus ``extra`` (s, p, o) strings, first-seen order."""
+    triples: list[ox.Triple] = []
+    seen: set = set()
+    extra_triples = (ox.Triple(_node(s), ox.NamedNode(p), _node(o)) for s, p, o in extra)
+    for triple in (t for batch in (*results, extra_triples) for t in batch):
+        if triple not in seen:
+            seen.add(triple)
+            triples.append(triple)
+    return triples
 
 
 def _serialize(triples, fmt: Format, iris: Iris) -> bytes:

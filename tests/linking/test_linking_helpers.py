@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
 
 from server import linking
 from server.vocab import Iris
@@ -69,20 +69,6 @@ def test_check_links_fails_an_identifier_outside_the_list(verified):
     ]
 
 
-def test_link_triples_carry_provenance_and_same_as_only_for_certain_identity(verified):
-    links = [{"target": "wikidata", "id": "Q232", "verified_in": "ontology-research.md §5.1"},
-             {"target": "wikidata", "id": "Q999999", "verified_in": "nowhere"}]
-    triples = set(linking.link_triples("place/kazakhstan", links, verified, IRIS))
-    kz, q232 = URIRef("http://mkg.test/id/place/kazakhstan"), URIRef("http://www.wikidata.org/entity/Q232")
-    node = URIRef("http://mkg.test/id/assertion/link-place-kazakhstan-wikidata-Q232")
-    assert (kz, SKOS.exactMatch, q232) in triples and (kz, OWL.sameAs, q232) in triples
-    assert (node, DCTERMS.source, Literal("ontology-research.md §5.1")) in triples
-    assert len(triples) == 8
-    qaeda = linking.link_triples("org/al-qaeda", [{"target": "wikidata", "id": "Q34490", "verified_in": "x"}],
-                                 verified, IRIS)
-    assert not [t for t in qaeda if t[1] == OWL.sameAs]
-
-
 def test_linksets_count_links_per_target():
     graph = Graph()
     for slug, iri in [("kazakhstan", "http://www.wikidata.org/entity/Q232"),
@@ -101,27 +87,6 @@ def test_linksets_count_links_per_target():
     assert set(void.objects(geonames, URIRef(VOID + "target"))) == {
         URIRef("http://mkg.test/id/dataset/mkg"), URIRef("https://www.geonames.org/")}
     assert (URIRef("http://mkg.test/id/dataset/mkg"), URIRef(VOID + "subset"), geonames) in void
-
-
-def test_retired_ids_become_deprecation_triples(tmp_path):
-    path = tmp_path / "retired.yaml"
-    path.write_text("org/zbb: {replaced_by: org/zahir-baibars-battalion, reason: merged}\n"
-                    "person/x: {replaced_by: null, reason: withdrawn}\n", encoding="utf-8")
-    retired = linking.load_retired(path)
-    assert retired["person/x"] == linking.Retirement("person/x", None, "withdrawn")
-    old = URIRef("http://mkg.test/id/org/zbb")
-    assert linking.retirement_triples(retired, IRIS) == [
-        (old, OWL.deprecated, Literal(True)), (old, RDFS.comment, Literal("merged")),
-        (old, DCTERMS.isReplacedBy, URIRef("http://mkg.test/id/org/zahir-baibars-battalion")),
-        (URIRef("http://mkg.test/id/person/x"), OWL.deprecated, Literal(True)),
-        (URIRef("http://mkg.test/id/person/x"), RDFS.comment, Literal("withdrawn")),
-    ]
-    assert [str(p) for p in linking.check_retired(retired, ["org/zbb"])] == [
-        "org/zbb: is retired in data/retired.yaml but defined again. Retired ids are never reused: pick a new id.",
-        "org/zbb: replaced_by org/zahir-baibars-battalion is not a defined entity. Point it at an id in "
-        "data/entities/*.yaml, or write null.",
-    ]
-    assert linking.load_retired(ROOT / "data" / "retired.yaml") == {}
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -51,7 +51,7 @@ def test_home(server, http):
     assert re.search(r"\d+ triples", html)
     assert ">armed group</a>" in html  # entities by class, labelled from the ontology
     assert f'href="/releases/{VERSION}/data.nt"' in html
-    assert f"curl -H 'Accept: text/csv'" in html
+    assert "curl -H 'Accept: text/csv'" in html
     assert server.base + "/sparql" in html  # curl examples use the host the page was reached on
     assert "Conflicting reports" in html
 
