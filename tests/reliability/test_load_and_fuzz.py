@@ -64,7 +64,7 @@ def deployed_url(release_root):
             try:
                 if requests.get(f"{url}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or still starting its workers
                 pass
             time.sleep(0.2)
         else:
