@@ -17,9 +17,10 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotAcceptable, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.urls import iri_to_uri
 
@@ -128,6 +129,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reconcile.bp)
     _register_template_helpers(app)
     _register_errors(app)
+    app.before_request(_utf8_query_string)
     app.before_request(_preflight)
     app.after_request(_cors)
     app.after_request(_compress)
@@ -240,6 +242,16 @@ def _register_errors(app: Flask) -> None:
 
 
 # --- cross-cutting headers -----------------------------------------------------------------
+
+def _utf8_query_string():
+    """400 for a query string whose percent-escapes are not UTF-8 (RFC 3986 §2.5, SPARQL 1.1
+    Protocol 2.1.1): Werkzeug would keep ``%E9`` as the three characters and answer for them."""
+    try:
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The query string is not UTF-8: percent-encode the UTF-8 bytes of "
+                         "each character (é is %C3%A9).") from None
+
 
 def _preflight():
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:

@@ -108,8 +108,22 @@ def _known(key: str) -> bool:
 
 
 def parse_accept(header: str | None) -> MIMEAccept:
-    """The ``Accept`` header as a MIMEAccept; a missing or empty header accepts anything."""
-    return parse_accept_header(header or "*/*", MIMEAccept)
+    """The ``Accept`` header as a MIMEAccept; a missing or empty header accepts anything.
+
+    A ``charset=utf-8`` parameter is dropped from each media range (what we produce is UTF-8);
+    Werkzeug would otherwise match ``text/csv; charset=utf-8`` to nothing.
+    """
+    accept = parse_accept_header(header or "*/*", MIMEAccept)
+    if not any(";" in value for value, _ in accept):
+        return accept
+    return MIMEAccept([(_without_utf8_charset(value), q) for value, q in accept])
+
+
+def _without_utf8_charset(value: str) -> str:
+    media, *params = value.split(";")
+    kept = [p for p in params if p.replace(" ", "").lower().replace('"', "")
+            not in ("charset=utf-8", "charset=utf8")]
+    return ";".join([media] + kept)
 
 
 def negotiate(

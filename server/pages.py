@@ -121,7 +121,7 @@ def home():
     labels = store.labels(list(classes))
     described = _q(store, f"SELECT ?d WHERE {{ {_sparql_iri(store.iris.dataset)} "
                           "dcterms:description ?d } LIMIT 1")
-    return render_template(
+    body = render_template(
         "home.html",
         title=current_app.config["DATASET_TITLE"],
         description=described[0]["d"].value if described else "",
@@ -136,6 +136,8 @@ def home():
             description=described[0]["d"].value if described else "",
             license_iri=str(current_app.config["LICENSE"])),
     )
+    return formats.document(body, formats.HTML, request, etag=_etag("home"),
+                            last_modified=release.built, negotiated=False)
 
 
 _INSTANCES = (

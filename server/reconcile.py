@@ -302,6 +302,10 @@ def service():
     extension = _json_param("extend")
     if extension is not None:
         return jsonify(extend(index, extension))
+    if request.method == "POST":
+        raise ReconcileInputError(
+            "A POST needs a form field 'queries' (a reconciliation batch) or 'extend' "
+            "(application/x-www-form-urlencoded); GET /reconcile gives the manifest.")
     return jsonify(manifest(index))
 
 

@@ -10,6 +10,10 @@ May import: flask, werkzeug, config, vocab, formats, store.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, redirect, request, send_file
@@ -151,7 +155,12 @@ def release_file(version: str, name: str):
     release = _store().release
     archived = archived_file(release, version, name) if version not in ("latest", release.version) else None
     if archived is not None:  # earlier releases stay reachable by version (server/lookup.py)
-        return send_file(archived[0], mimetype=archived[1], conditional=True, max_age=86400)
+        path, media_type = archived
+        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+        built = manifest.get("built_at")
+        return _release_file(path, media_type, (manifest.get("files") or {}).get(name, {}),
+                             datetime.fromisoformat(built) if built else None,
+                             f"/releases/{version}/{name}", max_age=86400)
     if version not in ("latest", release.version):
         raise NotFound(f"Release {version} is not served here; the current release is "
                        f"{release.version} (also at /releases/latest/).")
@@ -159,9 +168,15 @@ def release_file(version: str, name: str):
         path = release.file(name)
     except KeyError:
         raise NotFound(f"Release {release.version} has no file {name}.") from None
-    response = send_file(path, mimetype=release.media_type(name), conditional=False,
-                         etag=False, last_modified=release.built, max_age=3600)
-    digest = release.files.get(name, {}).get("sha256") or _etag("release", name)
-    response.set_etag(digest)
-    response.headers["Content-Location"] = f"/releases/{release.version}/{name}"
+    return _release_file(path, release.media_type(name), release.files.get(name, {}),
+                         release.built, f"/releases/{release.version}/{name}", max_age=3600)
+
+
+def _release_file(path, media_type: str, entry: dict, built, location: str, *, max_age: int):
+    """A release file as it is, with a strong ``ETag`` = its SHA-256 (from the manifest, or of
+    the bytes for ``manifest.json`` itself) and ``Last-Modified`` = the release's build time."""
+    response = send_file(path, mimetype=media_type, conditional=False, etag=False,
+                         last_modified=built, max_age=max_age)
+    response.set_etag(entry.get("sha256") or hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    response.headers["Content-Location"] = location
     return response.make_conditional(request)

@@ -12,12 +12,18 @@ May import: flask, werkzeug, config, vocab, formats, store.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
+import json
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import BadRequest, Forbidden, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, Forbidden, NotAcceptable, UnsupportedMediaType
+from werkzeug.http import is_resource_modified
 
 from . import formats
 from .formats import query_url
@@ -30,7 +36,7 @@ bp = Blueprint("sparql", __name__)
 _FORM = "application/x-www-form-urlencoded"
 _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
-_PROTOCOL_PARAMS = ("query", "default-graph-uri", "named-graph-uri", "format")
+_PROTOCOL_PARAMS = ("query", "default-graph-uri", "named-graph-uri")
 _HTML_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 _SD = "http://www.w3.org/ns/sparql-service-description#"
 _FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -108,13 +114,16 @@ def _params() -> tuple[MultiDict, str | None]:
         raise Forbidden("Updates are refused: this is a read-only SPARQL query service.")
     if mimetype == _FORM:
         params = MultiDict(request.args)
-        for key, values in request.form.lists():
+        for key, values in _form().lists():
             params.setlist(key, params.getlist(key) + values)
         if "update" in params:
             if "query" in params:
                 raise BadRequest("A request carries either 'query' or 'update', not both.")
             raise Forbidden("Updates are refused: this is a read-only SPARQL query service.")
-        return params, _one_query(params)
+        query = _one_query(params)
+        if query is None:
+            raise BadRequest("The 'query' parameter is missing.")
+        return params, query
     if mimetype == _QUERY:
         if "query" in request.args:
             raise BadRequest("With application/sparql-query the query is the request body; "
@@ -132,6 +141,23 @@ def _params() -> tuple[MultiDict, str | None]:
     raise UnsupportedMediaType(
         f"Cannot take a request body of type {mimetype or '(none)'!r}. Send the query as "
         f"{_FORM} (query=...) or as {_QUERY}.")
+
+
+def _form() -> MultiDict:
+    """The form body, decoded with the ``charset`` of its Content-Type (UTF-8 by default);
+    Werkzeug decodes every form as UTF-8 and drops or keeps undecodable parts silently."""
+    charset = request.mimetype_params.get("charset", "utf-8")
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise UnsupportedMediaType(f"Unknown charset {charset!r}; send the form in UTF-8.") \
+            from None
+    try:
+        text = request.get_data().decode(charset)
+        return MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset,
+                                   errors="strict"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(f"The form body is not valid {charset}.") from None
 
 
 def _one_query(params: MultiDict) -> str | None:
@@ -168,21 +194,59 @@ def endpoint():
         raise BadRequest("The 'format' parameter is empty.")
     wants_html = _prefers_html(fmt_key)
     etag = _etag(params, query) if request.method in ("GET", "HEAD") else None
-    if etag and request.if_none_match.contains_weak(etag):
+    built = _store().release.built
+    if etag and not is_resource_modified(request.environ, etag=etag, last_modified=built):
         return _negotiated(Response(status=304), etag)
-    answer = _store().execute(
-        query,
-        default_graphs=_graphs(params, "default-graph-uri"),
-        named_graphs=_graphs(params, "named-graph-uri"),
-        accept=_HTML_ACCEPT if wants_html else request.headers.get("Accept"),
-        format=None if wants_html else fmt_key,
-    )
+    accept = _HTML_ACCEPT if wants_html else request.headers.get("Accept")
+    run = dict(default_graphs=_graphs(params, "default-graph-uri"),
+               named_graphs=_graphs(params, "named-graph-uri"))
+    answer = None
+    if not wants_html and _wants_csv(accept, fmt_key):
+        try:  # pyoxigraph's CSV leaves IRIs with commas unquoted: write CSV from JSON here
+            answer = _store().execute(query, accept=None, format="json", **run)
+        except NotAcceptable:  # a graph query: negotiate as asked
+            pass
+    if answer is None:
+        answer = _store().execute(query, accept=accept, format=None if wants_html else fmt_key,
+                                  **run)
     if wants_html:
         names, rows = decode(answer)
-        return _negotiated(Response(_page(query, answer.form, names, rows),
-                                    content_type="text/html; charset=utf-8"), etag)
-    return _negotiated(Response(answer.body, content_type=formats.content_type(answer.format)),
-                       etag)
+        response = Response(_page(query, answer.form, names, rows),
+                            content_type="text/html; charset=utf-8")
+    elif answer.format.key == "json" and _wants_csv(accept, fmt_key):
+        response = Response(_csv(answer.body), content_type="text/csv; charset=utf-8")
+    else:
+        response = Response(answer.body, content_type=formats.content_type(answer.format))
+    if etag:
+        response.last_modified = built
+        response.cache_control.public = True
+        response.cache_control.max_age = 3600
+    return _negotiated(response, etag)
+
+
+def _wants_csv(accept: str | None, fmt_key: str | None) -> bool:
+    try:
+        return formats.negotiate(formats.RESULTS, accept, fmt_key).key == "csv"
+    except NotAcceptable:
+        return False
+    except BadRequest:
+        return False
+
+
+def _csv(json_body: bytes) -> bytes:
+    """SPARQL 1.1 Query Results CSV from SPARQL JSON: RFC 4180 quoting, CRLF, IRIs bare,
+    literals as their lexical form, blank nodes ``_:label``, unbound empty."""
+    data = json.loads(json_body)
+    if "boolean" in data:
+        return b"true" if data["boolean"] else b"false"
+    names = data["head"].get("vars", [])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    for binding in data["results"]["bindings"]:
+        writer.writerow([("_:" if binding[n]["type"] == "bnode" else "") + binding[n]["value"]
+                         if n in binding else "" for n in names])
+    return out.getvalue().encode("utf-8")
 
 
 def _prefers_html(fmt_key: str | None) -> bool:
@@ -235,9 +299,10 @@ def _service_description() -> Response:
     store = _store()
     if fmt is formats.HTML:
         body = _page(_default_query(store), None, [], [])
-        return _negotiated(Response(body, content_type="text/html; charset=utf-8"))
-    body = store.construct([], fmt, _sd_triples(store))
-    return _negotiated(Response(body, content_type=formats.content_type(fmt)))
+    else:
+        body = store.construct([], fmt, _sd_triples(store))
+    return formats.document(body, fmt, request, etag=formats.etag(
+        store.release.version, "service-description", fmt.key), last_modified=store.release.built)
 
 
 def _default_query(store: Store) -> str:
