@@ -2,10 +2,17 @@
 
 Owns :class:`QueryPool` and :class:`PooledStore`.
 
-- Each worker is a process (``multiprocessing``, forked by a fork server) that opens the release once (the
-  resolved version folder, so a worker started after a swap of ``release/current`` still serves
-  the version the server started with), evaluates queries in a thread with a large stack, and
-  serializes the result to bytes with pyoxigraph's serializers. Only bytes cross the pipe.
+- One copy of the store for the whole pool ("zygote"): the pool starts one process (from a
+  ``multiprocessing`` fork server, which is single-threaded) that loads the release once (the
+  resolved version folder, so a pool restarted after a swap of ``release/current`` still serves
+  the version the server started with) and then only waits on its control pipe. For each worker
+  the pool asks it for, it calls ``os.fork()``: the worker inherits the loaded store
+  copy-on-write and serves queries on a fresh socket pair, whose other end goes back to the pool
+  with a pidfd of the worker (SCM_RIGHTS). The zygote reaps its workers (``waitpid``); workers
+  die with the zygote and the zygote with the fork server (``PR_SET_PDEATHSIG``), which exits
+  with the web process. If the zygote dies, the next worker start loads a new one.
+- A worker evaluates queries in a thread with a large stack and serializes the result to bytes
+  with pyoxigraph's serializers. Only bytes cross the pipe.
 - The request thread waits for the answer until the query's deadline; past it the worker is
   killed (``SIGKILL``: its CPU use stops at once), a replacement is started, and the request
   gets :class:`~limits.QueryTimeout` (503 + ``Retry-After``). No partial result is ever sent.
@@ -28,12 +35,15 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import select
 import signal
+import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -61,6 +71,8 @@ class Settings:
     max_rows: int = 100_000
     start_timeout: float = 120.0
     stack_bytes: int = 256 * 1024 * 1024
+    max_private_bytes: int = 64 * 1024 * 1024  # a worker above this is replaced by a fresh fork
+    check_after: float = 0.1  # seconds of query time between two measurements of a worker
 
     @classmethod
     def from_config(cls, config) -> "Settings":
@@ -74,6 +86,8 @@ class Settings:
             max_rows=int(config["MAX_ROWS"]),
             start_timeout=float(config.get("WORKER_START_TIMEOUT", 120.0)),
             stack_bytes=int(config.get("WORKER_STACK_MB", 256)) * 1024 * 1024,
+            max_private_bytes=int(config.get("WORKER_MAX_PRIVATE_MB", 64)) * 1024 * 1024,
+            check_after=float(config.get("WORKER_CHECK_AFTER", 0.1)),
         )
 
 
@@ -197,35 +211,106 @@ def _die_with_parent() -> None:
         pass
 
 
-def _serve(conn: Connection, release_path: str, base_iri: str) -> None:
-    from .store import ReleaseError
+def _private_bytes() -> int:
+    """Memory this process no longer shares with the zygote (``Private_Dirty``; ~8 ms at 1M
+    triples, so it is read only after enough query time)."""
+    with open("/proc/self/smaps_rollup", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
-    try:
-        store = _EvaluatingStore(open_release(release_path, base_iri))
-    except ReleaseError as exc:
-        conn.send(("failed", str(exc)))
-        return
+
+def _serve(conn: Connection, store: _EvaluatingStore, max_private: int, check_after: float):
+    """Answer jobs; each reply is ``(answer, retire)``. Reading the shared store writes to it
+    (pyoxigraph updates reference counts), so a worker's private copy of the pages it touched
+    grows with the queries it runs: past ``max_private`` bytes it asks to be replaced."""
     conn.send(("ready", os.getpid()))
+    busy = 0.0
     while True:
         try:
             job = conn.recv()
         except EOFError:
             return
+        started = time.monotonic()
         try:
             reply = store.answer(job)
         except QueryError as exc:
             reply = ("query", str(exc))
-        conn.send(reply)
+        busy += time.monotonic() - started
+        retire = False
+        if busy >= check_after:
+            busy = 0.0
+            retire = _private_bytes() > max_private
+        conn.send((reply, retire))
 
 
-def _worker_main(conn: Connection, release_path: str, base_iri: str, stack_bytes: int) -> None:
-    """Entry point of a worker process: serve jobs from ``conn`` in a large-stack thread."""
+def _reap() -> None:
+    """Collect the exit status of every finished worker (no zombies are left behind)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _zygote_main(control: Connection, release_path: str, base_iri: str, stack_bytes: int,
+                 max_private: int, check_after: float) -> None:
+    """Entry point of the zygote: load the release once, then fork a worker per request.
+
+    The zygote never runs a query and never starts a thread, so forking it is safe. For each
+    ``"fork"`` message it makes a socket pair, forks, and sends back ``("forked", pid)``
+    followed by two descriptors (SCM_RIGHTS): the pool's end of the pair and a pidfd of the
+    worker (so the pool can kill and wait for a process that is not its child).
+    """
+    from .store import ReleaseError
+
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.stack_size(stack_bytes)
-    thread = threading.Thread(target=_serve, args=(conn, release_path, base_iri))
-    thread.start()
-    thread.join()
+    try:
+        store = _EvaluatingStore(open_release(release_path, base_iri))
+    except ReleaseError as exc:
+        control.send(("failed", str(exc)))
+        return
+    control.send(("ready", os.getpid()))
+    zygote = os.getpid()
+    while True:
+        _reap()
+        try:
+            if not control.poll(1.0):
+                continue
+            control.recv()
+        except (EOFError, OSError):
+            return
+        ours, theirs = multiprocessing.Pipe(duplex=True)
+        pid = os.fork()
+        if pid == 0:  # the worker: shares the loaded store with the zygote, copy-on-write
+            try:
+                control.close()
+                ours.close()
+                _die_with_parent()
+                if os.getppid() != zygote:  # the zygote died before prctl took effect
+                    os._exit(1)
+                threading.stack_size(stack_bytes)
+                thread = threading.Thread(target=_serve,
+                                          args=(theirs, store, max_private, check_after))
+                thread.start()
+                thread.join()
+            finally:
+                os._exit(0)
+        theirs.close()
+        pidfd = os.pidfd_open(pid)
+        try:
+            control.send(("forked", pid))
+            with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                reduction.sendfds(sock, [ours.fileno(), pidfd])
+        except OSError:
+            return
+        finally:
+            ours.close()
+            os.close(pidfd)
 
 
 # --- parent side -----------------------------------------------------------------------------
@@ -236,19 +321,106 @@ class _Worker:
     state: str = "new"  # new, starting, idle, busy, dead
     busy_since: float = 0.0
     preempted: bool = False
-    process: multiprocessing.process.BaseProcess | None = None
     conn: Connection | None = None
     pid: int | None = None
+    pidfd: int | None = None  # kills and waits for the process (a child of the zygote, not ours)
+    generation: int = 0  # bumped by every start and stop: a start that finds it changed is stale
     error: str | None = field(default=None, repr=False)
 
 
 def _context():
-    """Workers start from a fork server that has already imported this module: a replacement is
-    ready in the time it takes to load the release, not to start Python (which matters when a
-    worker is killed under load). The fork server is single-threaded, so forking is safe."""
+    """The zygote starts from a fork server that has already imported this module. The fork
+    server is single-threaded, so forking it is safe (the web process may already run threads)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
     return ctx
+
+
+def _kill(pidfd: int, wait: float = 5.0) -> None:
+    """SIGKILL the process of ``pidfd`` and wait until it has exited; closes ``pidfd``."""
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        select.select([pidfd], [], [], wait)  # readable once the process has exited
+    except ProcessLookupError:
+        pass
+    finally:
+        os.close(pidfd)
+
+
+def _exited(pidfd: int | None) -> bool:
+    """Whether the process of ``pidfd`` has exited (a poll that never blocks)."""
+    return pidfd is None or bool(select.select([pidfd], [], [], 0)[0])
+
+
+class _Zygote:
+    """The pool's handle on its zygote process: started on first use, asked for workers."""
+
+    def __init__(self, ctx, args: tuple, start_timeout: float):
+        self._ctx, self._args, self._start_timeout = ctx, args, start_timeout
+        self._lock = threading.Lock()  # one request on the control pipe at a time
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self._control: Connection | None = None
+        self.closed = False
+
+    def _start(self) -> Connection:
+        ours, theirs = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(target=_zygote_main, name="mkg-query-zygote", daemon=True,
+                                    args=(theirs, *self._args))
+        process.start()
+        theirs.close()
+        self.process, self._control = process, ours
+        try:
+            ready = ours.poll(self._start_timeout)
+            message = ours.recv() if ready else ("failed", "did not load the release in time")
+        except (EOFError, OSError):
+            message = ("failed", "exited while loading the release")
+        if message[0] != "ready":
+            self.stop()
+            raise OSError(f"the query zygote failed: {message[1]}")
+        return ours
+
+    def fork(self) -> tuple[int, int, Connection]:
+        """A new worker: its pid, a pidfd, and the connection to it. Starts the zygote (loads the
+        release) when it is not running.
+
+        :raises OSError: the zygote could not start, or died.
+        """
+        with self._lock:
+            try:
+                if self.closed:
+                    raise OSError("the pool is closed")
+                control = self._control or self._start()
+                if self.closed:  # closed while it was loading
+                    raise OSError("the pool is closed")
+                control.send("fork")
+                if not control.poll(self._start_timeout):
+                    raise OSError("the query zygote did not answer")
+                _, pid = control.recv()
+                with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    fd, pidfd = reduction.recvfds(sock, 2)
+            except (EOFError, OSError, RuntimeError, TypeError) as exc:
+                self.stop()
+                raise OSError(f"the query zygote stopped: {exc}") from exc
+            return pid, pidfd, Connection(fd)
+
+    def close(self) -> None:
+        """Stop the zygote for good."""
+        self.closed = True
+        self.stop()
+
+    def stop(self) -> None:
+        """Kill the zygote (its workers die with it); the next :meth:`fork` starts a new one."""
+        process, control = self.process, self._control
+        self.process = self._control = None
+        if process is not None:
+            if process.is_alive():
+                try:
+                    os.kill(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            process.join(5)
+        if control is not None:
+            control.close()
 
 
 class QueryPool:
@@ -260,7 +432,9 @@ class QueryPool:
         self.settings = settings
         self.restarts = 0
         self.timeouts = 0
+        self.recycled = 0
         self._ctx = _context()
+        self._zygote: _Zygote | None = None
         self._cond = threading.Condition()
         self._workers: list[_Worker] = []
         self._queue: deque[object] = deque()  # waiting queries, first come first served
@@ -270,7 +444,8 @@ class QueryPool:
     # lifecycle -----------------------------------------------------------------------------
 
     def start(self, wait: bool = False) -> None:
-        """Start the workers (once per process); with ``wait``, until all are ready.
+        """Start the zygote and the workers (once per process); with ``wait``, until all are
+        ready.
 
         :raises Unavailable: ``wait`` and the workers are not ready in ``start_timeout``.
         """
@@ -278,6 +453,9 @@ class QueryPool:
             if self._owner != os.getpid() or self._closed:  # first use, after a fork or close
                 self._owner = os.getpid()
                 self._closed = False
+                args = (self.release_path, self.base_iri, self.settings.stack_bytes,
+                        self.settings.max_private_bytes, self.settings.check_after)
+                self._zygote = _Zygote(self._ctx, args, self.settings.start_timeout)
                 lanes = (["main"] * self.settings.workers
                          + ["fast"] * self.settings.fast_lane_workers
                          + ["spare"] * self.settings.spare_workers)
@@ -297,61 +475,67 @@ class QueryPool:
                 self._cond.wait(remaining)
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker and the zygote."""
         with self._cond:
             self._closed = True
-            workers = list(self._workers) if self._owner == os.getpid() else []
+            mine = self._owner == os.getpid()
+            workers = list(self._workers) if mine else []
+            zygote = self._zygote if mine else None
             self._cond.notify_all()
         for worker in workers:
             self._stop(worker)
+        if zygote is not None:
+            zygote.close()
 
     def _spawn(self, worker: _Worker) -> None:
-        """Start a process for ``worker``; a thread waits for its ready message."""
-        parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=_worker_main, name=f"mkg-query-{worker.lane}", daemon=True,
-            args=(child, self.release_path, self.base_iri, self.settings.stack_bytes))
-        process.start()
-        child.close()
-        worker.process, worker.conn, worker.pid, worker.state = process, parent, process.pid, "starting"
-        threading.Thread(target=self._await_ready, args=(worker, parent), daemon=True,
-                         name="mkg-query-start").start()
+        """Ask the zygote for a process for ``worker``, in a thread (caller holds the lock)."""
+        worker.generation += 1
+        worker.state, worker.conn, worker.pid, worker.pidfd = "starting", None, None, None
+        threading.Thread(target=self._start_worker, args=(worker, worker.generation, self._zygote),
+                         daemon=True, name="mkg-query-start").start()
 
-    def _await_ready(self, worker: _Worker, conn: Connection) -> None:
+    def _start_worker(self, worker: _Worker, generation: int, zygote: _Zygote) -> None:
+        conn = pidfd = None
         try:
+            pid, pidfd, conn = zygote.fork()
             ready = conn.poll(self.settings.start_timeout)
             message = conn.recv() if ready else ("failed", "did not start in time")
-        except (EOFError, OSError):
-            message = ("failed", "exited while loading the release")
+        except (EOFError, OSError) as exc:
+            message = ("failed", str(exc) or "exited while starting")
         with self._cond:
-            if worker.conn is not conn or self._closed:
-                return
-            if message[0] == "ready":
-                worker.state, worker.error = "idle", None
+            if worker.generation == generation and not self._closed:
+                if message[0] == "ready":
+                    worker.state, worker.error = "idle", None
+                    worker.conn, worker.pid, worker.pidfd = conn, pid, pidfd
+                    self._cond.notify_all()
+                    return
+                worker.state, worker.error = "dead", str(message[1])
                 self._cond.notify_all()
-                return
-            worker.state, worker.error = "dead", str(message[1])
-            self._cond.notify_all()
-        self._stop(worker, keep_state=True)
+                stale = False
+            else:
+                stale = True
+        if pidfd is not None:
+            _kill(pidfd)
+        if conn is not None:
+            conn.close()
+        if stale:
+            return
         time.sleep(_RESTART_BACKOFF)
         with self._cond:
-            if self._closed or worker.conn is not None:
+            if self._closed or worker.generation != generation:
                 return
             self.restarts += 1
             self._spawn(worker)
 
     def _stop(self, worker: _Worker, keep_state: bool = False) -> None:
-        process, conn = worker.process, worker.conn
-        worker.process = worker.conn = None
-        if not keep_state:
-            worker.state = "dead"
-        if process is not None and process.is_alive():
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if process is not None:
-            process.join(5)
+        with self._cond:
+            pidfd, conn = worker.pidfd, worker.conn
+            worker.pidfd = worker.conn = None
+            worker.generation += 1
+            if not keep_state:
+                worker.state = "dead"
+        if pidfd is not None:
+            _kill(pidfd)
         if conn is not None:
             conn.close()
 
@@ -365,13 +549,16 @@ class QueryPool:
                 self._cond.notify_all()
                 return
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker``'s process (if alive); a spare takes its lane; start a fresh one."""
+    def _replace(self, worker: _Worker, recycle: bool = False) -> None:
+        """Kill ``worker``'s process (if alive); a spare takes its lane; fork a fresh one."""
         with self._cond:
             self._promote_spare(worker)
         self._stop(worker)
         with self._cond:
-            self.restarts += 1
+            if recycle:
+                self.recycled += 1
+            else:
+                self.restarts += 1
             worker.preempted = False
             if not self._closed:
                 self._spawn(worker)
@@ -389,9 +576,9 @@ class QueryPool:
                     and now - worker.busy_since > self.settings.preempt_after):
                 worker.preempted = True
                 self._promote_spare(worker)
-                if worker.pid is not None:
+                if worker.pidfd is not None:
                     try:
-                        os.kill(worker.pid, signal.SIGKILL)
+                        signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
                 return True
@@ -440,9 +627,19 @@ class QueryPool:
             self._cond.wait(remaining)
 
     def _take_idle(self, deadline: float) -> tuple[_Worker, float] | None:
-        """Mark an idle worker busy (main lane first); None when there is none."""
+        """Mark an idle worker busy (main lane first); None when there is none. An idle worker
+        whose process has exited (its zygote died, or it was killed) is replaced, not taken."""
         for lane in ("main", "fast"):
             for worker in self._workers:
+                if worker.lane == lane and worker.state == "idle" and _exited(worker.pidfd):
+                    self._promote_spare(worker)
+                    if worker.conn is not None:
+                        worker.conn.close()
+                    if worker.pidfd is not None:
+                        os.close(worker.pidfd)
+                    self.restarts += 1
+                    self._spawn(worker)
+                    continue
                 if worker.lane == lane and worker.state == "idle":
                     worker.state, worker.busy_since = "busy", time.monotonic()
                     if lane == "fast":
@@ -482,7 +679,7 @@ class QueryPool:
             conn.send(job)
             if not conn.poll(max(0.0, worker_deadline - time.monotonic())):
                 self._on_timeout(worker, worker_deadline < deadline, budget)
-            reply = conn.recv()
+            reply, retire = conn.recv()
         except (EOFError, OSError) as exc:
             preempted = worker.preempted
             self._replace(worker)
@@ -494,7 +691,10 @@ class QueryPool:
             raise Unavailable("The query worker stopped while running the query (it has been "
                               "replaced). Retry; if it happens again, simplify the query.",
                               retry_after=1, reason="worker_lost") from exc
-        self._release(worker)
+        if retire:
+            self._replace(worker, recycle=True)
+        else:
+            self._release(worker)
         return _unpack(reply)
 
     def _on_timeout(self, worker: _Worker, fast_lane: bool, budget: float) -> None:
@@ -515,11 +715,14 @@ class QueryPool:
     def status(self) -> dict:
         """Per-worker state, pids, restarts and timeouts (for /health and /metrics)."""
         with self._cond:
+            zygote = self._zygote.process if self._zygote is not None else None
             return {
                 "started": self._owner == os.getpid(),
+                "zygote": zygote.pid if zygote is not None else None,
                 "workers": [{"lane": w.lane, "state": w.state, "pid": w.pid, "error": w.error}
                             for w in self._workers],
                 "restarts": self.restarts,
+                "recycled": self.recycled,
                 "timeouts": self.timeouts,
             }
 
