@@ -217,11 +217,23 @@ def sitemap():
     body += [f"  <url><loc>{escape(u)}</loc><lastmod>{lastmod}</lastmod></url>"
              for u in urls[:_SITEMAP_MAX]]
     body.append("</urlset>\n")
-    return Response("\n".join(body), mimetype="application/xml")
+    return _validated(Response("\n".join(body), mimetype="application/xml"))
 
 
 @bp.get("/robots.txt")
 def robots():
     """Allow every crawler everywhere and point to the sitemap."""
     base = current_app.extensions[EXTENSION].release.iris.base
-    return Response(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", mimetype="text/plain")
+    return _validated(Response(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n",
+                               mimetype="text/plain"))
+
+
+def _validated(response: Response) -> Response:
+    """A crawler file of the current release with a weak ``ETag`` (release version and path),
+    ``Last-Modified`` (the build time), and 304 for ``If-None-Match``/``If-Modified-Since``."""
+    release = current_app.extensions[EXTENSION].release
+    response.set_etag(f"{release.version}-{request.path.strip('/')}", weak=True)
+    response.last_modified = release.built
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)

@@ -219,3 +219,12 @@ def test_gunicorn_lets_the_documented_limits_through(monkeypatch):
         cfg.set(key, value)
     assert cfg.limit_request_line == 0 or cfg.limit_request_line >= 3 * 20_000
     assert cfg.limit_request_field_size == 0 or cfg.limit_request_field_size >= 16_384
+
+
+def test_sitemap_and_robots_are_conditional(conformance_server, client):
+    """Crawlers revalidate these on every visit; they had no validator, so every visit was a
+    full 200."""
+    sitemap = _conditional(client, conformance_server.url("/sitemap.xml"))
+    assert sitemap.headers["Content-Type"] == "application/xml; charset=utf-8"
+    robots = _conditional(client, conformance_server.url("/robots.txt"))
+    assert robots.headers["Content-Type"] == "text/plain; charset=utf-8"
