@@ -6,7 +6,7 @@ opens the release once into a :class:`store.LocalStore` (a :class:`store.RemoteS
 registers the blueprints, maps the error types to HTTP, and adds the cross-cutting response
 headers (CORS for any origin without credentials, gzip with ``Vary: Accept-Encoding``).
 
-Production: ``gunicorn -w 2 --threads 4 -b 127.0.0.1:8080 'server.app:create_app()'``.
+Production: ``gunicorn -c python:server.gunicorn_conf 'server.app:create_app()'`` (server/gunicorn_conf.py).
 
 May import: flask, werkzeug, config, vocab, formats, store and the blueprints (sparql,
 resources, pages). Never the build modules, pyshacl or owlready2.

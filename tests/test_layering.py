@@ -10,7 +10,7 @@ import pytest
 SERVER = Path(__file__).resolve().parent.parent / "server"
 BUILD_MODULES = {"sources", "graph", "checks", "release", "validation"}
 WEB_MODULES = {"app", "store", "formats", "sparql", "resources", "pages", "lookup", "reconcile", "index",
-               "guard", "executor", "limits", "observability", "remote", "wsgi"}
+               "guard", "executor", "limits", "observability", "remote", "wsgi", "gunicorn_conf"}
 BUILD_ONLY_LIBRARIES = {"pyshacl", "owlready2"}
 
 
