@@ -22,13 +22,17 @@ Findings of the Python checks use plain check names (``evidence-quote``, ``evide
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -39,6 +43,7 @@ __all__ = [
     "Finding",
     "Report",
     "SEVERITIES",
+    "SHACL_ENGINES",
     "document_view",
     "evidence",
     "merge",
@@ -48,6 +53,8 @@ __all__ = [
 ]
 
 SEVERITIES = ("Violation", "Warning", "Info")
+# SHACL engines behind :func:`shacl`; the first is the default and the reference.
+SHACL_ENGINES = ("pyshacl", "pyrudof")
 
 SH = Namespace(PREFIXES["sh"])
 OA = Namespace(PREFIXES["oa"])
@@ -57,6 +64,15 @@ DCTERMS = Namespace(PREFIXES["dcterms"])
 _NON_OWL2_DATATYPES = frozenset(
     {XSD.date, XSD.duration, XSD.gYear, XSD.gYearMonth, XSD.gMonth, XSD.gMonthDay, XSD.gDay, XSD.time}
 )
+
+
+# Documents' views are reasoned over in batches of about this many triples (one HermiT run each).
+OWL_BATCH_TRIPLES = 200_000
+# A document's part (what it affirms and the background it touches) is renamed apart in a batch
+# only up to this many triples; a larger one goes in as it is (exact too, see _Batches).
+OWL_RENAME_LIMIT = 2_000
+# Renamed copies of the individuals of each document's view in a batch live under this namespace.
+_VIEW_NAMESPACE = "http://view.mkg.invalid/"
 
 
 class CheckError(Exception):
@@ -155,8 +171,20 @@ def merge(*reports: Report) -> Report:
 # -------------------------------------------------------------------------------------- SHACL
 
 
-def shacl(data: Graph, ontology: Graph, shapes: Graph) -> Report:
-    """Validate ``data`` (with ``ontology`` merged in) against ``shapes`` with pySHACL."""
+def shacl(data: Graph, ontology: Graph, shapes: Graph, *, engine: str = "pyshacl") -> Report:
+    """Validate ``data`` (with ``ontology`` merged in) against ``shapes``.
+
+    ``engine`` is ``pyshacl`` (the reference) or ``pyrudof`` (rudof, in Rust: several times faster,
+    the same results on every fixture of ``tests/shapes/``; see ``docs/validation.md``).
+    """
+    if engine == "pyshacl":
+        return _shacl_pyshacl(data, ontology, shapes)
+    if engine == "pyrudof":
+        return _shacl_pyrudof(data, ontology, shapes)
+    raise CheckError(f"unknown SHACL engine {engine!r}; use one of {', '.join(SHACL_ENGINES)}")
+
+
+def _shacl_pyshacl(data: Graph, ontology: Graph, shapes: Graph) -> Report:
     import pyshacl  # lazy: slow to import, and it must stay out of the web tier
 
     data_graph = Graph()
@@ -177,6 +205,96 @@ def shacl(data: Graph, ontology: Graph, shapes: Graph) -> Report:
     findings = tuple(sorted((_finding(results, r) for r in results.subjects(RDF.type, SH.ValidationResult)),
                             key=_severity_order))
     return Report(findings, results, _shape_names(shapes))
+
+
+def _shacl_pyrudof(data: Graph, ontology: Graph, shapes: Graph) -> Report:
+    """rudof's native SHACL engine (SHACL Core and SHACL-SPARQL constraints), fed N-Triples."""
+    try:
+        import pyrudof
+    except ImportError as error:
+        raise CheckError("SHACL engine pyrudof is not installed; pip install -e '.[build]'") from error
+
+    rudof = pyrudof.Rudof(pyrudof.RudofConfig())
+    text = "".join(graph.serialize(format="nt", encoding="utf-8").decode("utf-8") for graph in (data, ontology))
+    rudof.read_data(text, format=pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict)
+    rudof.read_shacl(shapes.serialize(format="nt", encoding="utf-8").decode("utf-8"),
+                     format=pyrudof.ShaclFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict)
+    report = rudof.validate_shacl(mode=pyrudof.ShaclValidationMode.Native)
+    findings = tuple(sorted((_rudof_finding(shapes, entry) for entry in report), key=_severity_order))
+    results = Graph().parse(
+        data=rudof.serialize_shacl_validation_results(pyrudof.ResultShaclValidationFormat.Turtle), format="turtle")
+    # rudof also writes the results of nested shapes (sh:or, sh:not, sh:node) that no sh:result
+    # lists; the report keeps the listed ones, which are the findings
+    listed = set(results.objects(None, SH.result))
+    for stray in set(results.subjects(SH.resultSeverity, None)) - listed:
+        results.remove((stray, None, None))
+    results.bind("sh", SH)
+    return Report(findings, results, _shape_names(shapes))
+
+
+def _rudof_finding(shapes: Graph, entry) -> Finding:
+    """A rudof result as a Finding, named as pySHACL names it: the path as rendered from the
+    shapes graph, the named SPARQL constraint as component, the shape's ``sh:message``."""
+    shape = _rudof_node(entry.source_shape)
+    component = str(entry.constraint_component)
+    messages = list(shapes.objects(shape, SH.message)) if shape is not None else []
+    if component == str(SH.SPARQLConstraintComponent) and shape is not None:
+        constraints = list(shapes.objects(shape, SH.sparql))
+        given = _rudof_literals(entry.message)
+        named = [c for c in constraints if {str(m) for m in shapes.objects(c, SH.message)} & given]
+        if len(named) == 1 or len(constraints) == 1:
+            constraint = (named or constraints)[0]
+            component = _node_name(constraint) or component
+            messages = list(shapes.objects(constraint, SH.message))
+    path = None
+    if entry.path is not None:
+        declared = shapes.value(shape, SH.path) if shape is not None else None
+        path = _render_path(shapes, declared) if declared is not None else str(entry.path)
+    message = str(messages[0]) if messages else "; ".join(sorted(_rudof_literals(entry.message)))
+    value = entry.value
+    return Finding(
+        severity=str(entry.severity).rsplit("#", 1)[-1],
+        focus=str(entry.focus_node),
+        path=path,
+        shape=_node_name(shape) if shape is not None else None,
+        component=component,
+        message=message,
+        value=None if value is None else _rudof_lexical(str(value)),
+    )
+
+
+def _rudof_node(text) -> Node | None:
+    if text is None:
+        return None
+    text = str(text)
+    return BNode(text[2:]) if text.startswith("_:") else URIRef(text)
+
+
+def _rudof_literals(text) -> set[str]:
+    """The lexical forms of the comma-separated literals of a rudof message."""
+    if text is None:
+        return set()
+    return {_unescape(m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', str(text))}
+
+
+def _rudof_lexical(text: str) -> str:
+    """A value as pySHACL's str() gives it: the lexical form of a literal, the IRI of an IRI."""
+    match = re.fullmatch(r'"((?:[^"\\]|\\.)*)"(?:@[A-Za-z0-9-]+|\^\^\S+)?', text, flags=re.DOTALL)
+    if match is None:
+        return text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    return _unescape(match[1])
+
+
+_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    """N-Triples string escapes (ECHAR and UCHAR) undone."""
+    def one(match: re.Match) -> str:
+        code = match[1]
+        return chr(int(code[1:], 16)) if code[0] in "uU" else _ESCAPES.get(code, code)
+
+    return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", one, text)
 
 
 def _shape_names(shapes: Graph) -> tuple[str, ...]:
@@ -233,26 +351,37 @@ def _render_path(graph: Graph, path: Node | None) -> str | None:
 # ---------------------------------------------------------------------------------------- OWL
 
 
-def owl(ontology: Graph, data: Graph, *, check_ontology: bool = True) -> Report:
-    """HermiT on the ontology alone (unless ``check_ontology`` is false), then on one view per
-    source document of ``data``. Each HermiT run starts a JVM (about 2 s).
+def owl(ontology: Graph, data: Graph, *, check_ontology: bool = True,
+        batch_triples: int = OWL_BATCH_TRIPLES) -> Report:
+    """HermiT on the ontology alone (unless ``check_ontology`` is false), then on the view of every
+    source document of ``data`` (:func:`document_view`), with exactly the per-document verdicts of
+    one HermiT run per view.
 
-    :raises CheckError: when no Java runtime is available.
+    The views are not reasoned over one by one (a JVM start each, about 2 s): they are checked
+    together in batches of about ``batch_triples`` triples, one HermiT run per batch, in which every
+    document has its own renamed copy of the individuals it involves (:func:`_batch_lines`), so two
+    documents that disagree never make a batch inconsistent. A consistent batch proves every view in
+    it consistent; an inconsistent batch is bisected, and a document is reported only when its own
+    view, checked alone, is inconsistent.
+
+    :raises CheckError: when no Java runtime is available, or HermiT fails.
     """
     java = _java_executable()
     mkg = Namespace(_ontology_namespace(ontology))
     tbox = reasoner_ontology_view(ontology)
-    findings = _check_ontology(tbox, java) if check_ontology else []
+    views = _Views(data, ontology, tbox)
     docs = sorted(data.subjects(RDF.type, mkg.SourceDocument), key=str)
-    for doc in docs:
-        view = document_view(data, ontology, doc)
-        if not _consistent(tbox + view, java):
-            findings.append(Finding(
-                "Violation", str(doc), None, "owl-consistency", "owl-consistency",
-                f"The statements that document {_doc_label(data, doc)} affirms are inconsistent with the "
-                "ontology (a disjointness, domain, range or asymmetry axiom is broken): check the types of "
-                "the entities this document's assertions link.",
-            ))
+    with ThreadPoolExecutor(max_workers=_reasoner_workers()) as pool:
+        ontology_check = pool.submit(_check_ontology, tbox, java) if check_ontology else None
+        failing = _Batches(views, tbox, java, pool, batch_triples).inconsistent(docs)
+        findings = ontology_check.result() if ontology_check is not None else []
+    for doc in failing:
+        findings.append(Finding(
+            "Violation", str(doc), None, "owl-consistency", "owl-consistency",
+            f"The statements that document {_doc_label(data, doc)} affirms are inconsistent with the "
+            "ontology (a disjointness, domain, range or asymmetry axiom is broken): check the types of "
+            "the entities this document's assertions link.",
+        ))
     checked = ("owl-satisfiability", "owl-consistency")
     return Report(tuple(sorted(findings, key=_severity_order)), None, checked)
 
@@ -278,35 +407,201 @@ def document_view(data: Graph, ontology: Graph, doc: URIRef) -> Graph:
     ``locatedIn``, ``owl:differentFrom``); and the ``rdf:type`` triples of every individual involved.
     Excluded: the assertion and evidence layers and every literal.
     """
-    mkg = Namespace(_ontology_namespace(ontology))
-    object_properties = set(ontology.subjects(RDF.type, OWL.ObjectProperty)) | {OWL.differentFrom, OWL.sameAs}
-    stated: set[tuple[Node, Node, Node]] = set()
-    affirmed_here: set[tuple[Node, Node, Node]] = set()
-    for a in data.subjects(RDF.type, mkg.Assertion):
-        triple = (data.value(a, mkg.assertedSubject), data.value(a, mkg.assertedPredicate),
-                  data.value(a, mkg.assertedObject))
-        if not all(isinstance(t, URIRef) for t in triple):
-            continue
-        stated.add(triple)
-        if ((a, mkg.statedIn, doc) in data and (a, mkg.polarity, mkg.Affirmed) in data
-                and (a, mkg.epistemicStatus, mkg.UserGenerated) not in data):
-            affirmed_here.add(triple)
-    layer_types = {mkg.Assertion, mkg.EvidenceSpan, mkg.NameAttestation, mkg.SourceDocument,
-                   mkg.DocumentSegment, mkg.CitedSource}
-    layer = {s for t in layer_types for s in data.subjects(RDF.type, t)}
-    view = Graph()
-    for triple in affirmed_here:
-        if triple[1] in object_properties:
+    return _Views(data, ontology).full(doc)
+
+
+class _Views:
+    """The parts of every document's view, computed in one pass over the data.
+
+    A view is ``affirmed[doc] ∪ background ∪ types``. For batching, the individuals that the
+    reasoner's ontology does not name (``renameable``) are split into the connected components of
+    the background; a document's *part* is what it affirms plus the background components that its
+    affirmed triples touch. Since components share no renameable individual, the view of ``doc``
+    is, up to renaming those individuals, the background plus a renamed copy of its part.
+    """
+
+    def __init__(self, data: Graph, ontology: Graph, tbox: Graph | None = None):
+        mkg = Namespace(_ontology_namespace(ontology))
+        self.data = data
+        object_properties = set(ontology.subjects(RDF.type, OWL.ObjectProperty)) | {OWL.differentFrom, OWL.sameAs}
+        stated: set[tuple[Node, Node, Node]] = set()
+        self.affirmed: dict[Node, set[tuple[Node, Node, Node]]] = {}
+        for a in data.subjects(RDF.type, mkg.Assertion):
+            triple = (data.value(a, mkg.assertedSubject), data.value(a, mkg.assertedPredicate),
+                      data.value(a, mkg.assertedObject))
+            if not all(isinstance(t, URIRef) for t in triple):
+                continue
+            stated.add(triple)
+            if (triple[1] in object_properties and (a, mkg.polarity, mkg.Affirmed) in data
+                    and (a, mkg.epistemicStatus, mkg.UserGenerated) not in data):
+                for doc in data.objects(a, mkg.statedIn):
+                    self.affirmed.setdefault(doc, set()).add(triple)
+        layer_types = {mkg.Assertion, mkg.EvidenceSpan, mkg.NameAttestation, mkg.SourceDocument,
+                       mkg.DocumentSegment, mkg.CitedSource}
+        layer = {s for t in layer_types for s in data.subjects(RDF.type, t)}
+        self.background = sorted(
+            (s, p, o) for p in object_properties for s, o in data.subject_objects(p)
+            if isinstance(s, URIRef) and isinstance(o, URIRef) and s not in layer and o not in layer
+            and (s, p, o) not in stated
+        )
+        self._types: dict[Node, tuple[Node, ...]] = {}
+        self.tbox_names = set() if tbox is None else _names(tbox)
+        self._components: dict[Node, list[tuple[Node, Node, Node]]] | None = None
+        self._root: dict[Node, Node] = {}
+
+    def types(self, node: Node) -> tuple[Node, ...]:
+        known = self._types.get(node)
+        if known is None:
+            known = self._types[node] = tuple(self.data.objects(node, RDF.type))
+        return known
+
+    def full(self, doc: Node) -> Graph:
+        """The view of ``doc`` as :func:`document_view` defines it."""
+        view = Graph()
+        for triple in self.affirmed.get(doc, ()):
             view.add(triple)
-    for s, p, o in data:
-        if (p in object_properties and isinstance(s, URIRef) and isinstance(o, URIRef)
-                and s not in layer and o not in layer and (s, p, o) not in stated):
-            view.add((s, p, o))
-    individuals = set(view.subjects()) | {o for o in view.objects() if isinstance(o, URIRef)}
-    for node in individuals:
-        for cls in data.objects(node, RDF.type):
-            view.add((node, RDF.type, cls))
-    return view
+        for triple in self.background:
+            view.add(triple)
+        for node in {n for s, _, o in view for n in (s, o) if isinstance(n, URIRef)}:
+            for cls in self.types(node):
+                view.add((node, RDF.type, cls))
+        return view
+
+    def renameable(self, node: Node) -> bool:
+        return isinstance(node, URIRef) and node not in self.tbox_names
+
+    def _find(self, node: Node) -> Node:
+        root = node
+        while self._root.get(root, root) != root:
+            root = self._root[root]
+        while node != root:  # path compression
+            node, self._root[node] = self._root[node], root
+        return root
+
+    def components(self) -> dict[Node, list[tuple[Node, Node, Node]]]:
+        """Background triples by the component of their renameable individuals (union-find)."""
+        if self._components is None:
+            for s, _, o in self.background:
+                if self.renameable(s) and self.renameable(o):
+                    a, b = self._find(s), self._find(o)
+                    if a != b:
+                        self._root[a] = b
+            self._components = {}
+            for s, p, o in self.background:
+                node = s if self.renameable(s) else o if self.renameable(o) else None
+                if node is not None:
+                    self._components.setdefault(self._find(node), []).append((s, p, o))
+        return self._components
+
+    def part(self, doc: Node) -> list[tuple[Node, Node, Node]]:
+        """What ``doc`` affirms plus the background components its affirmed triples touch."""
+        affirmed = self.affirmed.get(doc, set())
+        components = self.components()
+        roots = {self._find(n) for s, _, o in affirmed for n in (s, o) if self.renameable(n)}
+        triples = set(affirmed)
+        for root in roots:
+            triples.update(components.get(root, ()))
+        return sorted(triples)
+
+
+def _names(graph: Graph) -> set[Node]:
+    return {n for triple in graph for n in triple if isinstance(n, URIRef)}
+
+
+def _nt(node: Node) -> str:
+    return node.n3() if isinstance(node, (URIRef, BNode, Literal)) else f"<{node}>"
+
+
+class _Batches:
+    """HermiT runs over batches of document views, bisected on inconsistency (see :func:`owl`).
+
+    A batch is the reasoner's ontology, the background with its types, and for each document
+    either a renamed copy of its part (:meth:`_Views.part`) or, when that part is large, its
+    affirmed triples as they are. Either way the batch contains every view of its documents up to
+    a renaming of individuals, so a consistent batch proves them all consistent. Documents that go
+    in as they are can still disagree with each other: that costs more runs (bisection), never a
+    wrong verdict, because a document is reported only when its own view is inconsistent.
+    """
+
+    def __init__(self, views: _Views, tbox: Graph, java: str, pool: ThreadPoolExecutor, batch_triples: int):
+        self.views, self.java, self.pool, self.batch_triples = views, java, pool, batch_triples
+        self.tbox_nt = tbox.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        background = Graph()
+        for triple in views.background:
+            background.add(triple)
+        for node in {n for s, _, o in views.background for n in (s, o)}:
+            for cls in views.types(node):
+                background.add((node, RDF.type, cls))
+        self.background_nt = background.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        self._parts: dict[Node, list[tuple[Node, Node, Node]]] = {}
+        self._renamed: dict[Node, bool] = {}
+
+    def part(self, doc: Node) -> list[tuple[Node, Node, Node]]:
+        """What the batch holds for ``doc``: its part renamed apart when that part is small enough
+        (:data:`OWL_RENAME_LIMIT`), else what it affirms, as it is."""
+        if doc not in self._parts:
+            part = self.views.part(doc)
+            self._renamed[doc] = len(part) <= OWL_RENAME_LIMIT
+            self._parts[doc] = part if self._renamed[doc] else sorted(self.views.affirmed.get(doc, ()))
+        return self._parts[doc]
+
+    def inconsistent(self, docs: list[Node]) -> list[Node]:
+        """The documents whose own view is inconsistent, in the order of ``docs``."""
+        # a document that affirms nothing has the background alone as its view: checked with
+        # every batch, and on its own when a batch fails
+        everyone = docs
+        docs = [d for d in docs if self.part(d)]
+        batches, batch, size = [], [], 0
+        for doc in docs:
+            if batch and size + len(self.part(doc)) > self.batch_triples:
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append(doc)
+            size += len(self.part(doc))
+        if batch:
+            batches.append(batch)
+        verdicts = list(self.pool.map(self._consistent_batch, batches))
+        if all(verdicts):
+            return []
+        if not _hermit_consistent(self.tbox_nt + self.background_nt, self.java):
+            return everyone  # every view holds the whole background: all are inconsistent
+        return [d for batch, ok in zip(batches, verdicts) if not ok for d in self._bisect(batch)]
+
+    def _bisect(self, batch: list[Node]) -> list[Node]:
+        """``batch`` is inconsistent: the documents of it whose view alone is inconsistent."""
+        if len(batch) == 1:
+            view = self.views.full(batch[0]).serialize(format="nt", encoding="utf-8").decode("utf-8")
+            return [] if _hermit_consistent(self.tbox_nt + view, self.java) else batch
+        half = len(batch) // 2
+        left, right = batch[:half], batch[half:]
+        verdicts = list(self.pool.map(self._consistent_batch, (left, right)))
+        return [d for sub, ok in zip((left, right), verdicts) if not ok for d in self._bisect(sub)]
+
+    def _consistent_batch(self, batch: list[Node]) -> bool:
+        return _hermit_consistent(self.tbox_nt + self.background_nt + "".join(self._batch_lines(batch)), self.java)
+
+    def _batch_lines(self, batch: list[Node]):
+        """Each document's part with its renameable individuals renamed apart, and their types."""
+        for n, doc in enumerate(batch):
+            names: dict[Node, str] = {}
+
+            part = self.part(doc)
+            renamed = self._renamed[doc]
+
+            def name(node: Node) -> str:
+                if not renamed or not self.views.renameable(node):
+                    return _nt(node)
+                if node not in names:
+                    names[node] = f"<{_VIEW_NAMESPACE}{n}/{len(names)}>"
+                return names[node]
+
+            involved = set()
+            for s, p, o in part:
+                involved.update((s, o))
+                yield f"{name(s)} {_nt(p)} {name(o)} .\n"
+            for node in involved:
+                for cls in self.views.types(node):
+                    yield f"{name(node)} {_nt(RDF.type)} {_nt(cls)} .\n"
 
 
 def _check_ontology(tbox: Graph, java: str) -> list[Finding]:
@@ -363,6 +658,35 @@ def _run_hermit(world, java: str) -> None:
         owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     except FileNotFoundError as error:
         raise CheckError(f"HermiT could not start Java ({error}); install a Java runtime (JRE 11 or newer).") from error
+
+
+def _hermit_consistent(ntriples: str, java: str) -> bool:
+    """Whether the N-Triples text is consistent: one HermiT run (``-k``: is owl:Thing satisfiable),
+    without owlready2's classification and realization of every individual."""
+    import owlready2
+
+    hermit = Path(owlready2.__file__).parent / "hermit"
+    memory = getattr(owlready2.reasoning, "JAVA_MEMORY", 2000)
+    with tempfile.TemporaryDirectory(prefix="mkg-owl-") as tmp:
+        path = Path(tmp) / "batch.nt"
+        path.write_text(ntriples, encoding="utf-8")
+        command = [java, f"-Xmx{memory}M", "-cp", f"{hermit}{os.pathsep}{hermit / 'HermiT.jar'}",
+                   "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except FileNotFoundError as error:
+            raise CheckError(f"HermiT could not start Java ({error}); install a Java runtime (JRE 11 or newer).") from error
+    output = done.stdout + done.stderr
+    if "InconsistentOntologyException" in output:
+        return False
+    if done.returncode == 0 and "is satisfiable" in done.stdout:
+        return True
+    raise CheckError(f"HermiT failed (exit code {done.returncode}): {_shorten(output, 400)}")
+
+
+def _reasoner_workers() -> int:
+    """HermiT runs at once: one per core, at most four (each JVM may take 2 GB)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _java_executable() -> str:

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_EXEMPT": ["/health", "/metrics"],
     "ACCESS_LOG": "-",
     "INCOMING_LINKS_LIMIT": 50,
+    # Build tier: the SHACL engine of mkg build/validate, "pyshacl" (the reference) or "pyrudof"
+    "SHACL_ENGINE": "pyshacl",
     # Web tier: answer from this SPARQL 1.1 endpoint instead of the embedded store ("" = embedded)
     "STORE_URL": "",
 }

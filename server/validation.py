@@ -25,11 +25,17 @@ class ValidationInputError(Exception):
     """The RDF file given to ``mkg validate --data`` cannot be read or parsed."""
 
 
-def run_checks(data: Graph, ontology: Graph, shapes: Graph):
-    """SHACL + evidence re-check + OWL consistency per source document, as one report."""
-    from . import checks
+def run_checks(data: Graph, ontology: Graph, shapes: Graph, settings: dict | None = None):
+    """SHACL + evidence re-check + OWL consistency per source document, as one report.
 
-    return checks.merge(checks.shacl(data, ontology, shapes), checks.evidence(data), checks.owl(ontology, data))
+    The SHACL engine is the ``SHACL_ENGINE`` setting (``MKG_SHACL_ENGINE``; default ``pyshacl``),
+    read from ``settings``, else from the environment.
+    """
+    from . import checks, config
+
+    engine = str((settings if settings is not None else config.load()).get("SHACL_ENGINE", "pyshacl"))
+    return checks.merge(checks.shacl(data, ontology, shapes, engine=engine), checks.evidence(data),
+                        checks.owl(ontology, data))
 
 
 def validate_corpus(settings: dict, data_dir: Path | None = None):
@@ -41,7 +47,7 @@ def validate_corpus(settings: dict, data_dir: Path | None = None):
 
     iris = Iris(str(settings["BASE_IRI"]))
     _, data, ontology, shapes = compile_data(Path(data_dir or settings["DATA_DIR"]), Path(settings["ONTOLOGY_DIR"]), Path(settings["SHAPES_DIR"]), iris)
-    return run_checks(data, ontology, shapes)
+    return run_checks(data, ontology, shapes, settings)
 
 
 def parse_rdf_file(path: Path) -> Graph:
@@ -98,4 +104,4 @@ def validate_file(settings: dict, path: Path):
     data = parse_rdf_file(path)
     ontology = load_rdf_folder(Path(settings["ONTOLOGY_DIR"]), iris)
     shapes = load_rdf_folder(Path(settings["SHAPES_DIR"]), iris)
-    return run_checks(data, ontology, shapes)
+    return run_checks(data, ontology, shapes, settings)

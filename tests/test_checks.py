@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 
 from server import checks
 
@@ -124,6 +124,81 @@ def test_document_view_leaves_out_the_assertion_layer_and_literals(ontology):
         (f"{ID}org/zbb", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://127.0.0.1:8080/ontology#OrganizationalUnit"),
         (f"{ID}org/jak", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://127.0.0.1:8080/ontology#ArmedGroup"),
     ])
+
+
+def _reference_owl(ontology: Graph, data: Graph) -> list[str]:
+    """The documents flagged by one owlready2 + HermiT run per document view (the reference)."""
+    java = checks._java_executable()
+    tbox = checks.reasoner_ontology_view(ontology)
+    docs = sorted(data.subjects(RDF.type, URIRef("http://127.0.0.1:8080/ontology#SourceDocument")), key=str)
+    return [str(d) for d in docs if not checks._consistent(tbox + checks.document_view(data, ontology, d), java)]
+
+
+def _docs(n: int) -> str:
+    return "".join(f'doc:n{i} a mkg:SourceDocument ; mkg:text "ZBB of JaK." .\n' for i in range(n))
+
+
+def test_owl_batches_bisect_to_the_documents_at_fault(ontology, monkeypatch):
+    """Eight documents over several batches; two contradict themselves, two others disagree."""
+    parts = [_docs(8), "org:jak a mkg:OrganizationalUnit . org:kbb a mkg:OrganizationalUnit .\n"]
+    for i in range(8):
+        parts.append(_span(f"s{i}", f"n{i}", "ZBB", 0, 3))
+        parts.append(_assertion(f"a{i}", f"n{i}", "org:zbb", "subUnitOf", "org:kbb", f"s{i}"))
+    parts.append(_assertion("x3", "n3", "org:kbb", "subUnitOf", "org:zbb", "s3"))  # n3 contradicts itself
+    parts.append(_assertion("x7", "n7", "org:zbb", "subUnitOf", "person:kusaynov", "s7"))  # n7 mistypes
+    parts.append(_assertion("x5", "n5", "org:kbb", "subUnitOf", "org:jak", "s5"))
+    parts.append(_assertion("x6", "n6", "org:jak", "subUnitOf", "org:kbb", "s6"))  # disagrees with n5
+    data = _graph(*parts)
+    expected = [f"{ID}doc/n3", f"{ID}doc/n7"]
+    assert _reference_owl(ontology, data) == expected
+    # parts renamed apart, in several batches or one; then no part renamed (documents as they are)
+    for rename_limit, batch_triples in ((checks.OWL_RENAME_LIMIT, 30), (checks.OWL_RENAME_LIMIT, 10**6), (0, 10**6)):
+        monkeypatch.setattr(checks, "OWL_RENAME_LIMIT", rename_limit)
+        found = checks.owl(ontology, data, check_ontology=False, batch_triples=batch_triples).findings
+        assert [(f.focus, f.shape) for f in found] == [(d, "owl-consistency") for d in expected]
+
+
+def test_owl_inconsistent_background_fails_every_document(ontology):
+    """A background fact (stated by no assertion) is in every view: every document is at fault."""
+    data = _graph(_span("e1", "d1", "The ZBB of JaK", 0, 14), _assertion("a1", "d1", "org:zbb", "subUnitOf", "org:jak", "e1"),
+                  "org:zbb mkg:subUnitOf org:jak . org:jak mkg:subUnitOf person:kusaynov .")
+    expected = [f"{ID}doc/d1", f"{ID}doc/d2"]
+    assert _reference_owl(ontology, data) == expected
+    assert [f.focus for f in checks.owl(ontology, data, check_ontology=False).findings] == expected
+
+
+def test_owl_documents_meeting_at_an_ontology_individual_are_judged_alone():
+    """Two documents each consistent alone, inconsistent together through an individual that the
+    ontology names (it is not renamed apart): bisection clears both."""
+    ontology = Graph().parse(data="""
+@prefix mkg: <http://127.0.0.1:8080/ontology#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<http://127.0.0.1:8080/ontology> a owl:Ontology .
+mkg:A a owl:Class . mkg:B a owl:Class ; owl:disjointWith mkg:A .
+mkg:p a owl:ObjectProperty ; rdfs:range mkg:A .
+mkg:q a owl:ObjectProperty ; rdfs:range mkg:B .
+mkg:C a owl:NamedIndividual .
+""", format="turtle")
+    data = _graph(_span("e1", "d1", "The ZBB of JaK", 0, 14), _span("e2", "d2", "JaK", 0, 3),
+                  _assertion("a1", "d1", "org:zbb", "p", "mkg:C", "e1"), _assertion("a2", "d2", "org:jak", "q", "mkg:C", "e2"),
+                  "org:zbb mkg:p mkg:C . org:jak mkg:q mkg:C .")
+    assert _reference_owl(ontology, data) == []
+    batches = checks._Batches(checks._Views(data, ontology, checks.reasoner_ontology_view(ontology)),
+                              checks.reasoner_ontology_view(ontology), checks._java_executable(), None, 10**6)
+    assert checks._hermit_consistent(batches.tbox_nt + batches.background_nt + "".join(
+        batches._batch_lines([URIRef(f"{ID}doc/d1"), URIRef(f"{ID}doc/d2")])), batches.java) is False
+    assert checks.owl(ontology, data, check_ontology=False).findings == ()
+
+
+def test_document_view_parts_hold_the_background_components_they_touch(ontology):
+    data = _graph(_span("e1", "d1", "The ZBB of JaK", 0, 14), _assertion("a1", "d1", "org:zbb", "subUnitOf", "org:jak", "e1"),
+                  "org:zbb mkg:subUnitOf org:jak . org:jak mkg:basedIn <http://127.0.0.1:8080/id/place/x> .",
+                  "person:kusaynov mkg:bornIn <http://127.0.0.1:8080/id/place/y> .")
+    views = checks._Views(data, ontology, checks.reasoner_ontology_view(ontology))
+    assert [(str(s), str(o)) for s, _, o in views.part(URIRef(f"{ID}doc/d1"))] == [
+        (f"{ID}org/jak", f"{ID}place/x"), (f"{ID}org/zbb", f"{ID}org/jak")]
+    assert views.part(URIRef(f"{ID}doc/d2")) == []
 
 
 def test_owl_without_java_raises_check_error(ontology, monkeypatch):
