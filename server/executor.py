@@ -71,7 +71,7 @@ class Settings:
     max_rows: int = 100_000
     start_timeout: float = 120.0
     stack_bytes: int = 256 * 1024 * 1024
-    max_private_bytes: int = 64 * 1024 * 1024  # a worker above this is replaced by a fresh fork
+    max_private_bytes: int = 0  # a worker above this is replaced by a fresh fork (0: never)
     check_after: float = 0.1  # seconds of query time between two measurements of a worker
 
     @classmethod
@@ -86,7 +86,7 @@ class Settings:
             max_rows=int(config["MAX_ROWS"]),
             start_timeout=float(config.get("WORKER_START_TIMEOUT", 120.0)),
             stack_bytes=int(config.get("WORKER_STACK_MB", 256)) * 1024 * 1024,
-            max_private_bytes=int(config.get("WORKER_MAX_PRIVATE_MB", 64)) * 1024 * 1024,
+            max_private_bytes=int(config.get("WORKER_MAX_PRIVATE_MB", 0)) * 1024 * 1024,
             check_after=float(config.get("WORKER_CHECK_AFTER", 0.1)),
         )
 
@@ -224,7 +224,8 @@ def _private_bytes() -> int:
 def _serve(conn: Connection, store: _EvaluatingStore, max_private: int, check_after: float):
     """Answer jobs; each reply is ``(answer, retire)``. Reading the shared store writes to it
     (pyoxigraph updates reference counts), so a worker's private copy of the pages it touched
-    grows with the queries it runs: past ``max_private`` bytes it asks to be replaced."""
+    grows with the queries it runs: past ``max_private`` bytes (when not 0) it asks to be
+    replaced."""
     conn.send(("ready", os.getpid()))
     busy = 0.0
     while True:
@@ -239,7 +240,7 @@ def _serve(conn: Connection, store: _EvaluatingStore, max_private: int, check_af
             reply = ("query", str(exc))
         busy += time.monotonic() - started
         retire = False
-        if busy >= check_after:
+        if max_private and busy >= check_after:
             busy = 0.0
             retire = _private_bytes() > max_private
         conn.send((reply, retire))

@@ -52,8 +52,19 @@ def test_every_worker_is_a_fork_of_one_zygote_sharing_its_store(release_root):
         pool.close()
 
 
+def test_workers_are_not_recycled_by_default(release_root):
+    app = make_app(release_root, WORKER_CHECK_AFTER=0)
+    pool = app.extensions[EXTENSION].pool
+    with running(app) as url:
+        before = [w["pid"] for w in pool.status()["workers"]]
+        assert [_count(url).status_code for _ in range(3)] == [200, 200, 200]
+        after = pool.status()
+    assert after["recycled"] == 0
+    assert [w["pid"] for w in after["workers"]] == before
+
+
 def test_a_worker_over_its_private_memory_limit_is_replaced_by_a_fresh_fork(release_root):
-    app = make_app(release_root, WORKER_MAX_PRIVATE_MB=0, WORKER_CHECK_AFTER=0)
+    app = make_app(release_root, WORKER_MAX_PRIVATE_MB=1, WORKER_CHECK_AFTER=0)
     pool = app.extensions[EXTENSION].pool
     with running(app) as url:
         before = pool.status()
