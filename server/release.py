@@ -265,7 +265,7 @@ def build(settings: dict, *, data_dir: Path | None = None, release_dir: Path | N
     corpus, data, ontology, shapes = compile_data(data_dir, ontology_dir, shapes_dir, iris)
     version = version or _version_of(corpus, ontology_dir, shapes_dir, iris)
     ontology = stamp_version(ontology, iris, version)
-    report = run_checks(data, ontology, shapes) if validate else None
+    report = run_checks(data, ontology, shapes, settings) if validate else None
     report_files = {}
     if report is not None:
         report_files = {

@@ -25,15 +25,14 @@ class ValidationInputError(Exception):
     """The RDF file given to ``mkg validate --data`` cannot be read or parsed."""
 
 
-def run_checks(data: Graph, ontology: Graph, shapes: Graph, settings: dict | None = None):
+def run_checks(data: Graph, ontology: Graph, shapes: Graph, settings: dict):
     """SHACL + evidence re-check + OWL consistency per source document, as one report.
 
-    The SHACL engine is the ``SHACL_ENGINE`` setting (``MKG_SHACL_ENGINE``; default ``pyshacl``),
-    read from ``settings``, else from the environment.
+    The SHACL engine is the ``SHACL_ENGINE`` setting (``MKG_SHACL_ENGINE``; default ``pyshacl``).
     """
-    from . import checks, config
+    from . import checks
 
-    engine = str((settings if settings is not None else config.load()).get("SHACL_ENGINE", "pyshacl"))
+    engine = str(settings.get("SHACL_ENGINE", "pyshacl"))
     return checks.merge(checks.shacl(data, ontology, shapes, engine=engine), checks.evidence(data),
                         checks.owl(ontology, data))
 
