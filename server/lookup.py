@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest, Gone, NotFound
 from server.index import NameIndex, Retired, build_index
 from server.store import EXTENSION
 
-__all__ = ["INDEX_EXTENSION", "archived_file", "bp", "check_retired", "names", "retired"]
+__all__ = ["INDEX_EXTENSION", "archived_file", "bp", "check_retired", "names", "resolve_thing", "retired"]
 
 bp = Blueprint("lookup", __name__)
 
@@ -66,6 +66,19 @@ def _moved_path(path: str, old: str, new: str) -> str:
     if not old_parts or not new_parts:
         return new
     return path.replace("/".join(old_parts), "/".join(new_parts), 1)
+
+
+def resolve_thing(kind: str, slug: str) -> str:
+    """The IRI of the thing ``{kind}/{slug}``, for the blueprints that answer for it.
+
+    :raises NotFound: unknown kind, or nothing is said about that IRI.
+    :raises Gone: (or a 308 redirect) the IRI was retired; see :func:`check_retired`.
+    """
+    iri = current_app.extensions[EXTENSION].resolve(kind, slug)
+    if iri is None:
+        raise NotFound(f"Nothing is published about {kind}/{slug}.")
+    check_retired(iri)
+    return iri
 
 
 def check_retired(iri: str) -> None:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 from . import formats
 from .formats import query_url
 from .linking import dataset_jsonld
-from .lookup import check_retired
+from .lookup import resolve_thing
 from .store import EXTENSION, Store, Term, prefixes
 from .store import sparql_iri as _sparql_iri
 from .vocab import PREFIXES
@@ -47,14 +47,6 @@ def _q(store: Store, body: str) -> list[dict[str, Term]]:
 
 def _etag(*parts: str) -> str:
     return formats.etag(_store().release.version, *parts)
-
-
-def _resolve(kind: str, slug: str) -> str:
-    iri = _store().resolve(kind, slug)
-    if iri is None:
-        raise NotFound(f"Nothing is published about {kind}/{slug}.")
-    check_retired(iri)  # 410 Gone / 308 to the replacement (server/lookup.py)
-    return iri
 
 
 def _links(kind: str, slug: str) -> list[tuple[str, str, str | None]]:
@@ -152,7 +144,7 @@ _INSTANCES = (
 @bp.route("/page/<kind>/<slug>")
 def page(kind: str, slug: str):
     store = _store()
-    iri = _resolve(kind, slug)
+    iri = resolve_thing(kind, slug)
     context = _describe(store, iri)
     if kind == "doc":
         context.update(_document(store, iri))

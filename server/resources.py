@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from . import formats
 from .formats import query_url
-from .lookup import archived_file, check_retired
+from .lookup import archived_file, resolve_thing
 from .store import EXTENSION, Store, Term
 
 __all__ = ["bp"]
@@ -44,18 +44,6 @@ def _path(kind: str, slug: str) -> str:
     return f"{kind}/{quote(slug, safe='')}"
 
 
-def resolve(kind: str, slug: str) -> str:
-    """The IRI of the thing ``{kind}/{slug}``.
-
-    :raises NotFound: unknown kind, or nothing is said about that IRI.
-    """
-    iri = _store().resolve(kind, slug)
-    if iri is None:
-        raise NotFound(f"Nothing is published about {kind}/{slug}.")
-    check_retired(iri)  # 410 Gone / 308 to the replacement (server/lookup.py)
-    return iri
-
-
 def _links(kind: str, slug: str) -> list[tuple[str, str, str | None]]:
     return formats.document_links(_path(kind, slug), str(current_app.config["LICENSE"]))
 
@@ -68,7 +56,7 @@ def _etag(*parts: str) -> str:
 
 @bp.route("/id/<kind>/<slug>")
 def thing(kind: str, slug: str):
-    resolve(kind, slug)
+    resolve_thing(kind, slug)
     fmt = formats.negotiate(_THING, request.headers.get("Accept"), request.args.get("format"))
     path = _path(kind, slug)
     target = f"/page/{path}" if fmt is formats.HTML else f"/data/{path}.{fmt.key}"
@@ -84,7 +72,7 @@ def thing(kind: str, slug: str):
 def data(kind: str, slug: str):
     store = _store()
     try:
-        iri = resolve(kind, slug)
+        iri = resolve_thing(kind, slug)
         fmt = formats.negotiate(formats.RDF_DOCUMENT, request.headers.get("Accept"),
                                 request.args.get("format"))
         negotiated = True
@@ -93,7 +81,7 @@ def data(kind: str, slug: str):
         fmt = formats.by_extension(ext) if dot else None
         if fmt is None:
             raise
-        iri = resolve(kind, stem)
+        iri = resolve_thing(kind, stem)
         slug, negotiated = stem, False
     path = _path(kind, slug)
     extra = _metadata(store, iri, f"{store.iris.base}data/{path}")
