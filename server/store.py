@@ -44,7 +44,7 @@ __all__ = [
     "StoreError",
     "Term",
     "decode",
-    "describe_queries",
+    "describe_query",
     "open_release",
     "prefixes",
     "sparql_iri",
@@ -309,7 +309,7 @@ class Store(ABC):
         the labels of what it links to, at most ``incoming_limit`` incoming triples (with the
         labels of their subjects), the assertions about it with their evidence, and ``extra``.
         """
-        return self.construct(describe_queries(self.iris, iri, incoming_limit), fmt, extra)
+        return self.construct([describe_query(self.iris, iri, incoming_limit)], fmt, extra)
 
     def labels(self, iris: list[str]) -> dict[str, str]:
         """The best label of each IRI that has one (English or untagged preferred)."""
@@ -331,28 +331,38 @@ class Store(ABC):
         return {iri: label for iri, (_, label) in found.items()}
 
 
-def describe_queries(iris: Iris, iri: str, incoming_limit: int) -> list[str]:
-    """The CONSTRUCT queries whose union is the description of ``iri``."""
+def _describe_patterns(iri: str, incoming_limit: int) -> list[tuple[str, str]]:
+    """The (template, pattern) pairs whose CONSTRUCTs together describe ``iri``."""
     node = sparql_iri(iri)
     # FILTER, not VALUES: Oxigraph joins a leading VALUES ?lp with every label triple first
     labels = "FILTER(?lp IN (" + ", ".join(_LABEL_PREDICATES[:3]) + "))"
     about = f"?a mkg:assertedSubject|mkg:assertedObject {node} ."
-    queries = [
-        f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}",
-        f"CONSTRUCT {{ ?o ?p2 ?o2 }} WHERE {{ {node} ?p ?o . ?o ?p2 ?o2 . "
-        f"FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR({node}), \"#\"))) }}",
-        f"CONSTRUCT {{ ?o ?lp ?l }} WHERE {{ {node} ?p ?o . FILTER(isIRI(?o)) {labels} ?o ?lp ?l }}",
-        f"CONSTRUCT {{ ?s ?p {node} . ?s ?lp ?l }} WHERE {{ "
-        f"{{ SELECT ?s ?p WHERE {{ ?s ?p {node} }} ORDER BY ?p ?s LIMIT {int(incoming_limit)} }} "
-        f"OPTIONAL {{ {labels} ?s ?lp ?l }} }}",
-        f"CONSTRUCT {{ ?a ?ap ?av }} WHERE {{ {about} ?a ?ap ?av }}",
-        f"CONSTRUCT {{ ?av ?lp ?l }} WHERE {{ {about} ?a ?ap ?av . FILTER(isIRI(?av)) "
-        f"{labels} ?av ?lp ?l }}",
-        f"CONSTRUCT {{ ?ev ?ep ?eo }} WHERE {{ {about} ?a mkg:hasEvidence ?ev . ?ev ?ep ?eo }}",
-        f"CONSTRUCT {{ ?sel ?sp ?so }} WHERE {{ {about} ?a mkg:hasEvidence ?ev . "
-        f"?ev oa:hasSelector ?sel . ?sel ?sp ?so }}",
+    return [
+        (f"{node} ?p ?o", f"{node} ?p ?o"),
+        ("?o ?p2 ?o2", f"{node} ?p ?o . ?o ?p2 ?o2 . "
+                       f"FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR({node}), \"#\")))"),
+        ("?o ?lp ?l", f"{node} ?p ?o . FILTER(isIRI(?o)) {labels} ?o ?lp ?l"),
+        (f"?s ?p {node} . ?s ?lp ?l",
+         f"{{ SELECT ?s ?p WHERE {{ ?s ?p {node} }} ORDER BY ?p ?s LIMIT {int(incoming_limit)} }} "
+         f"OPTIONAL {{ {labels} ?s ?lp ?l }}"),
+        ("?a ?ap ?av", f"{about} ?a ?ap ?av"),
+        ("?av ?lp ?l", f"{about} ?a ?ap ?av . FILTER(isIRI(?av)) {labels} ?av ?lp ?l"),
+        ("?ev ?ep ?eo", f"{about} ?a mkg:hasEvidence ?ev . ?ev ?ep ?eo"),
+        ("?sel ?sp ?so", f"{about} ?a mkg:hasEvidence ?ev . ?ev oa:hasSelector ?sel . ?sel ?sp ?so"),
     ]
-    return [_prologue(iris) + q for q in queries]
+
+
+def describe_query(iris: Iris, iri: str, incoming_limit: int) -> str:
+    """The CONSTRUCT whose result is the description of ``iri``: one query over a UNION (one
+    parse here, one round trip to a remote engine).
+
+    Each branch binds only its own variables, so a template triple is instantiated only from the
+    branches that describe it.
+    """
+    patterns = _describe_patterns(iri, incoming_limit)
+    template = " . ".join(t for t, _ in patterns)
+    where = " UNION ".join(f"{{ {p} }}" for _, p in patterns)
+    return _prologue(iris) + f"CONSTRUCT {{ {template} }} WHERE {{ {where} }}"
 
 
 def _curie(iri: str) -> str:
