@@ -18,17 +18,22 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from xml.sax import SAXException
+
 from rdflib import OWL, RDF, Graph, Literal, Namespace, URIRef, XSD
+from rdflib.exceptions import ParserError
 
 from . import linking
 from .graph import build_graph, terms_of
 from .sources import Corpus, Problem, SourceErrors, read_corpus
 from .vocab import PREFIXES, Iris
 
-__all__ = ["AUTHORING_BASE", "BuildFailed", "Built", "build", "compile_data", "load_rdf_folder", "stamp_version"]
+__all__ = ["AUTHORING_BASE", "RDF_PARSE_ERRORS", "BuildFailed", "Built", "build", "compile_data", "load_rdf_folder", "stamp_version"]
 
 # The base IRI written in the hand-edited Turtle files; the build rewrites it to the configured one.
 AUTHORING_BASE = "http://127.0.0.1:8080/"
+# What rdflib's parsers raise on malformed input (Turtle/N3, N-Triples, RDF/XML, JSON-LD).
+RDF_PARSE_ERRORS = (SyntaxError, ParserError, SAXException, ValueError)
 VOID = Namespace(PREFIXES["void"])
 DCAT = Namespace(PREFIXES["dcat"])
 DCTERMS = Namespace(PREFIXES["dcterms"])
@@ -74,7 +79,7 @@ def load_rdf_folder(folder: Path, iris: Iris) -> Graph:
         text = path.read_text(encoding="utf-8").replace(AUTHORING_BASE, iris.base)
         try:
             graph.parse(data=text, format="turtle", publicID=iris.base)
-        except Exception as err:  # rdflib raises many parser exception types; report them all alike
+        except RDF_PARSE_ERRORS as err:
             problems.append(Problem(str(path), _parse_error_line(err), f"malformed Turtle: {err}"))
     if problems:
         raise SourceErrors(problems)

@@ -9,10 +9,12 @@ May import: ``config``, ``vocab``, ``release`` (for compiling inputs), ``checks`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rdflib import Graph
 
+from .release import RDF_PARSE_ERRORS, compile_data, load_rdf_folder
 from .vocab import Iris
 
 __all__ = ["RDF_FORMATS", "ValidationInputError", "run_checks", "validate_corpus", "validate_file"]
@@ -42,8 +44,6 @@ def validate_corpus(settings: dict, data_dir: Path | None = None):
 
     :raises SourceErrors: unusable input.
     """
-    from .release import compile_data
-
     iris = Iris(str(settings["BASE_IRI"]))
     _, data, ontology, shapes = compile_data(Path(data_dir or settings["DATA_DIR"]), Path(settings["ONTOLOGY_DIR"]), Path(settings["SHAPES_DIR"]), iris)
     return run_checks(data, ontology, shapes, settings)
@@ -65,15 +65,13 @@ def parse_rdf_file(path: Path) -> Graph:
     try:
         # no remote contexts or external entities: the parsers get the bytes, never a URL to fetch
         graph.parse(data=path.read_bytes(), format=fmt, publicID=path.resolve().as_uri())
-    except Exception as err:  # rdflib raises many parser exception types; all mean "malformed"
+    except RDF_PARSE_ERRORS as err:
         raise ValidationInputError(f"{path}: malformed {fmt} ({err}); fix the file and try again") from err
     return graph
 
 
 def _refuse_remote_contexts(path: Path) -> None:
     """JSON-LD may name a remote ``@context``; we never fetch one, so such a file is refused."""
-    import json
-
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
@@ -97,8 +95,6 @@ def _refuse_remote_contexts(path: Path) -> None:
 
 def validate_file(settings: dict, path: Path):
     """Validate any RDF file against the ontology and shapes (``mkg validate --data``)."""
-    from .release import load_rdf_folder
-
     iris = Iris(str(settings["BASE_IRI"]))
     data = parse_rdf_file(path)
     ontology = load_rdf_folder(Path(settings["ONTOLOGY_DIR"]), iris)
