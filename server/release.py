@@ -37,7 +37,6 @@ RDF_PARSE_ERRORS = (SyntaxError, ParserError, SAXException, ValueError)
 VOID = Namespace(PREFIXES["void"])
 DCAT = Namespace(PREFIXES["dcat"])
 DCTERMS = Namespace(PREFIXES["dcterms"])
-SD = Namespace(PREFIXES["sd"])
 KEEP_VERSIONS = 5
 
 MEDIA_TYPES = {
