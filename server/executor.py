@@ -484,7 +484,9 @@ class QueryPool:
             zygote = self._zygote if mine else None
             self._cond.notify_all()
         for worker in workers:
-            self._stop(worker)
+            # a request thread reading a busy worker's pipe closes it itself: it sees EOF once
+            # the process is gone (closing it under its feet would break the read)
+            self._stop(worker, leave_busy_pipe=True)
         if zygote is not None:
             zygote.close()
 
@@ -528,10 +530,14 @@ class QueryPool:
             self.restarts += 1
             self._spawn(worker)
 
-    def _stop(self, worker: _Worker, keep_state: bool = False) -> None:
+    def _stop(self, worker: _Worker, keep_state: bool = False, leave_busy_pipe: bool = False) -> None:
         with self._cond:
             pidfd, conn = worker.pidfd, worker.conn
-            worker.pidfd = worker.conn = None
+            if leave_busy_pipe and worker.state == "busy":
+                conn = None
+            else:
+                worker.conn = None
+            worker.pidfd = None
             worker.generation += 1
             if not keep_state:
                 worker.state = "dead"
@@ -561,7 +567,7 @@ class QueryPool:
             else:
                 self.restarts += 1
             worker.preempted = False
-            if not self._closed:
+            if not self._closed and worker in self._workers:  # not a worker of a closed pool
                 self._spawn(worker)
 
     def _preempt(self) -> bool:

@@ -140,3 +140,48 @@ def test_requests_during_a_swap_see_one_release(tmp_path):
     with running(fresh) as url:
         rows = requests.get(f"{url}/sparql", params={"query": query}, timeout=30).json()
     assert [r["v"]["value"] for r in rows["results"]["bindings"]] == ["v2"]
+
+
+def test_closing_the_pool_under_a_running_query_answers_503_and_keeps_no_orphan(release_root):
+    """A restart of the pool (as after a release swap) while a query runs: that request gets a
+    clear 503, never a 500, and the old worker is not brought back beside the new ones."""
+    from .conftest import HEAVY
+
+    app = make_app(release_root, QUERY_TIMEOUT=20.0)
+    pool = app.extensions["mkg.store"].pool
+    lanes = len(pool.status()["workers"])
+    with running(app) as url:
+        answers = []
+        thread = threading.Thread(target=lambda: answers.append(
+            requests.get(f"{url}/sparql", params={"query": HEAVY}, timeout=60)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not any(w["state"] == "busy" for w in pool.status()["workers"]):
+            assert time.monotonic() < deadline, "the heavy query never reached a worker"
+            time.sleep(0.05)
+        pool.close()
+        pool.start(wait=True)
+        thread.join(60)
+        (answer,) = answers
+        assert answer.status_code == 503
+        assert "Retry-After" in answer.headers
+        time.sleep(1.0)
+        status = pool.status()
+        assert len(status["workers"]) == lanes
+        assert {w["state"] for w in status["workers"]} == {"idle"}
+        assert sorted(_children(status["zygote"])) == sorted(w["pid"] for w in status["workers"])
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from /proc)."""
+    from pathlib import Path
+
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
