@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
 from server import config
 
@@ -43,3 +44,27 @@ def tiny_release(tmp_path_factory):
 
     release_dir = tmp_path_factory.mktemp("tiny-release")
     return build(_settings(RELEASE_DIR=str(release_dir), DATA_DIR=str(TINY_CORPUS)))
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    """The hand-edited ontology: the TBox and the SKOS concept schemes."""
+    return Graph().parse(ROOT / "ontology" / "mkg.ttl").parse(ROOT / "ontology" / "mkg-concepts.ttl")
+
+
+@pytest.fixture(scope="session")
+def shapes() -> Graph:
+    """Every shapes file, violations and warnings."""
+    graph = Graph()
+    for path in sorted((ROOT / "shapes").glob("*.ttl")):
+        graph.parse(path)
+    return graph
+
+
+@pytest.fixture(scope="session")
+def shape_fixtures() -> Graph:
+    """Every conforming and non-conforming shape fixture of ``tests/shapes/`` in one graph."""
+    graph = Graph()
+    for path in sorted((ROOT / "tests" / "shapes").glob("*--*.ttl")):
+        graph.parse(path)
+    return graph

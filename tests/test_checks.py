@@ -47,11 +47,6 @@ def _graph(*parts: str) -> Graph:
     return Graph().parse(data=HEAD + "".join(parts), format="turtle")
 
 
-@pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return Graph().parse(ROOT / "ontology" / "mkg.ttl").parse(ROOT / "ontology" / "mkg-concepts.ttl")
-
-
 # ----------------------------------------------------------------------------------- evidence
 
 

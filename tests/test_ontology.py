@@ -21,11 +21,6 @@ PREFIX vann: <http://purl.org/vocab/vann/>
 """
 
 
-@pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return Graph().parse(ROOT / "ontology" / "mkg.ttl").parse(ROOT / "ontology" / "mkg-concepts.ttl")
-
-
 def _terms(ontology: Graph) -> list[URIRef]:
     typed = {s for t in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
                          URIRef("http://www.w3.org/2004/02/skos/core#Concept"),

@@ -24,29 +24,8 @@ SH = Namespace(PREFIXES["sh"])
 
 
 @pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return Graph().parse(ROOT / "ontology" / "mkg.ttl").parse(ROOT / "ontology" / "mkg-concepts.ttl")
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    graph = Graph()
-    for path in sorted((ROOT / "shapes").glob("*.ttl")):
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def data() -> Graph:
-    graph = Graph()
-    for path in FIXTURES:
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def reports(data, ontology, shapes) -> dict[str, checks.Report]:
-    return {engine: checks.shacl(data, ontology, shapes, engine=engine) for engine in checks.SHACL_ENGINES}
+def reports(shape_fixtures, ontology, shapes) -> dict[str, checks.Report]:
+    return {engine: checks.shacl(shape_fixtures, ontology, shapes, engine=engine) for engine in checks.SHACL_ENGINES}
 
 
 def _by_fixture(report: checks.Report) -> dict[str, set[tuple]]:
@@ -89,7 +68,7 @@ def test_engine_report_graph_is_a_shacl_report(engine, reports):
     assert (None, SH.conforms, None) in graph
 
 
-def test_unknown_engine_is_refused(data, ontology, shapes):
+def test_unknown_engine_is_refused(ontology, shapes):
     with pytest.raises(checks.CheckError, match="unknown SHACL engine 'fast'"):
         checks.shacl(Graph(), ontology, shapes, engine="fast")
 

@@ -30,7 +30,6 @@ from server.vocab import PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "shapes"
-SHAPE_FILES = sorted((ROOT / "shapes").glob("*.ttl"))
 EXPECT = re.compile(r"^# expect: (\S+) (\S+) (\S+) (\S+) (\S+)\s*$")
 CURIES = {
     **PREFIXES,
@@ -74,31 +73,9 @@ def _fixtures(kind: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return Graph().parse(ROOT / "ontology" / "mkg.ttl").parse(ROOT / "ontology" / "mkg-concepts.ttl")
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    graph = Graph()
-    for path in SHAPE_FILES:
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def data() -> Graph:
-    """Every fixture in one graph."""
-    graph = Graph()
-    for path in _fixtures("ok") + _fixtures("bad"):
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def results(data, ontology, shapes) -> dict[str, set[tuple]]:
+def results(shape_fixtures, ontology, shapes) -> dict[str, set[tuple]]:
     """Every fixture validated in one run; results grouped by the fixture that owns the focus node."""
-    report = checks.shacl(data, ontology, shapes)
+    report = checks.shacl(shape_fixtures, ontology, shapes)
     grouped: dict[str, set[tuple]] = {}
     for f in report.findings:
         stem = f.focus.removeprefix("http://example.org/").split("/", 1)[0]
@@ -162,7 +139,7 @@ def test_every_node_shape_has_an_ok_and_a_bad_fixture(shapes):
     assert missing == []
 
 
-def test_every_conforming_fixture_holds_a_focus_node_of_its_shape(data, ontology, shapes):
+def test_every_conforming_fixture_holds_a_focus_node_of_its_shape(shape_fixtures, ontology, shapes):
     """An ok fixture that the shape never looks at proves nothing."""
     targeted = _targeted_node_shapes(shapes)
     vacuous = []
@@ -171,7 +148,7 @@ def test_every_conforming_fixture_holds_a_focus_node_of_its_shape(data, ontology
         if name not in targeted:
             continue  # a helper: reported by test_every_fixture_names_a_shape_that_exists if unknown
         namespace = _fixture_namespace(path)
-        if not any(str(n).startswith(namespace) for n in _focus_nodes(targeted[name], shapes, data, ontology)):
+        if not any(str(n).startswith(namespace) for n in _focus_nodes(targeted[name], shapes, shape_fixtures, ontology)):
             vacuous.append(path.name)
     assert vacuous == []
 
